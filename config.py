@@ -1,0 +1,97 @@
+"""Settings. The only module that reads the environment.
+
+`GURU_CONFIG` picks the class (development, production, testing); every other
+value is parsed here once, with its type, so the rest of the code reads
+`app.config[...]` and never `os.environ`.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def database_url(url: str | None) -> str:
+    """Normalise a DATABASE_URL: plain postgres URLs use the psycopg 3 driver."""
+    if not url:
+        return f"sqlite:///{BASE_DIR / 'instance' / 'guru.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-secret-change-me"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Signed API tokens expire; a phone logs in again after this many seconds.
+    TOKEN_MAX_AGE = _env_int("TOKEN_MAX_AGE", 7 * 24 * 3600)
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # CSV imports; anything bigger is a mistake
+
+    # District defaults: the first start writes them into the district row, where
+    # the district admin changes them through the API.
+    DISTRICT_NAME = os.environ.get("DISTRICT_NAME", "Kabupaten Bungo")
+    DISTRICT_CODE = os.environ.get("DISTRICT_CODE", "15.08")
+    DISTRICT_TIMEZONE = os.environ.get("DISTRICT_TIMEZONE", "Asia/Jakarta")
+    ROAD_SPEED_KMH = _env_float("ROAD_SPEED_KMH", 30.0)
+    TRAVEL_BUFFER_MIN = _env_int("TRAVEL_BUFFER_MIN", 10)
+    MAX_RADIUS_KM = _env_float("MAX_RADIUS_KM", 25.0)
+    OFFER_TIMEOUT_MIN = _env_int("OFFER_TIMEOUT_MIN", 120)
+    URGENT_OFFER_TIMEOUT_MIN = _env_int("URGENT_OFFER_TIMEOUT_MIN", 10)
+    CHECKIN_DISTANCE_M = _env_int("CHECKIN_DISTANCE_M", 300)
+    CHECKIN_GRACE_MIN = _env_int("CHECKIN_GRACE_MIN", 15)
+
+    # OpenAPI (flask-smorest); Swagger UI is served from the installed
+    # swagger-ui-bundle package, never from a CDN.
+    API_TITLE = "guru online"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/static/"
+
+    BABEL_DEFAULT_LOCALE = "id"
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class ProductionConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # CI sets these: tests that need PostgreSQL or Redis use them and, with
+    # GURU_REQUIRE_SERVICES set, fail instead of skipping when they are missing.
+    POSTGRES_TEST_URL = database_url(os.environ.get("TEST_DATABASE_URL")) if os.environ.get("TEST_DATABASE_URL") else None
+    REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL") or None
+    REQUIRE_SERVICES = os.environ.get("GURU_REQUIRE_SERVICES", "") not in ("", "0", "false")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def selected_config() -> type[Config]:
+    return CONFIGS[os.environ.get("GURU_CONFIG", "development")]

@@ -1,0 +1,69 @@
+"""The web application: `create_app(config)` builds it; `wsgi.py` serves it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, send_from_directory
+
+from config import Config
+
+
+def create_app(config: type[Config] | Config) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config)
+    app.json.sort_keys = False  # fields in the order the schemas declare them
+    _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    from dispatch.extensions import api, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearerAuth": []}]
+
+    from dispatch import models  # noqa: F401  (every table known before the first query)
+    from dispatch.accounts import auth  # noqa: F401  (registers the login loaders)
+    from dispatch.accounts.views import blp as accounts_blp
+    from dispatch.district.views import blp as district_blp
+    from dispatch.imports.views import blp as imports_blp
+    from dispatch.orders.views import blp as orders_blp
+    from dispatch.schools.views import blp as schools_blp
+    from dispatch.teachers.views import blp as teachers_blp
+
+    for blueprint in (accounts_blp, district_blp, schools_blp, teachers_blp, orders_blp, imports_blp):
+        api.register_blueprint(blueprint)
+
+    from dispatch.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from dispatch.cli import register_cli
+
+    register_cli(app)
+    _serve_swagger_assets(app)
+
+    @app.get("/healthz")
+    def healthz():
+        db.session.execute(db.text("select 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+def _make_sqlite_folder(url: str) -> None:
+    """A new user's first start: the folder of the SQLite file may not exist yet."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and len(url) > len(prefix):
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _serve_swagger_assets(app: Flask) -> None:
+    """Swagger UI's scripts from the installed swagger-ui-bundle package: no CDN at run time."""
+    import swagger_ui_bundle
+
+    @app.get("/api/v1/docs/static/<path:filename>")
+    def swagger_static(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)

@@ -1,0 +1,33 @@
+from marshmallow import Schema, fields, validate
+
+from dispatch.accounts.models import ROLES
+
+USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,80}$", error="3-80 letters, digits or _.@-")
+
+
+class TokenIn(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 80))
+    password = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class TokenOut(Schema):
+    token = fields.String()
+    role = fields.String()
+    user_id = fields.Integer()
+    expires_in = fields.Integer()
+
+
+class UserIn(Schema):
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(required=True, validate=validate.Length(8, 200))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    school_id = fields.String(allow_none=True)
+    teacher_id = fields.Integer(strict=True, allow_none=True)
+
+
+class UserOut(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    role = fields.String()
+    school_id = fields.String(allow_none=True)
+    teacher_id = fields.Integer(allow_none=True)

@@ -1,0 +1,59 @@
+"""The district: its settings, kecamatan and villages."""
+
+from datetime import date
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dispatch.extensions import db
+
+DEFAULT_SUBJECTS = [
+    "GK", "PAI", "PJOK", "BIND", "BING", "MTK", "IPA", "IPS", "IPAS", "PPKN", "SBD", "INF",
+    "FIS", "KIM", "BIO", "EKO", "GEO", "SOS", "SEJ",
+    "AKL", "TKJ", "OTKP", "BDP", "TBSM", "TKR", "ATPH", "APHP",
+]  # fmt: skip
+
+
+class District(db.Model):
+    """One row: the district this deployment serves and its policy."""
+
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))
+    road_speed_kmh: Mapped[float] = mapped_column(Float)
+    travel_buffer_min: Mapped[int] = mapped_column(Integer)
+    max_radius_km: Mapped[float] = mapped_column(Float)
+    offer_timeout_min: Mapped[int] = mapped_column(Integer)
+    urgent_offer_timeout_min: Mapped[int] = mapped_column(Integer)
+    checkin_distance_m: Mapped[int] = mapped_column(Integer)
+    checkin_grace_min: Mapped[int] = mapped_column(Integer)
+    subjects: Mapped[list[str]] = mapped_column(JSON)
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    def holiday_dates(self) -> list[date]:
+        return [date.fromisoformat(d) for d in self.holidays or []]
+
+
+class Kecamatan(db.Model):
+    __tablename__ = "kecamatan"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    # Rollout: dispatch runs only in live kecamatan (town first, villages later).
+    live: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Village(db.Model):
+    __tablename__ = "village"
+
+    code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kecamatan_code: Mapped[str] = mapped_column(ForeignKey("kecamatan.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # desa or kelurahan
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)

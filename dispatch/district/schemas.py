@@ -1,0 +1,54 @@
+from zoneinfo import available_timezones
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from dispatch.validation import unique_items
+
+
+def _timezone(name: str) -> None:
+    if name not in available_timezones():
+        raise ValidationError("unknown time zone (use an IANA name like Asia/Jakarta)")
+
+
+class DistrictOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    timezone = fields.String()
+    road_speed_kmh = fields.Float()
+    travel_buffer_min = fields.Integer()
+    max_radius_km = fields.Float()
+    offer_timeout_min = fields.Integer()
+    urgent_offer_timeout_min = fields.Integer()
+    checkin_distance_m = fields.Integer()
+    checkin_grace_min = fields.Integer()
+    subjects = fields.List(fields.String())
+    holidays = fields.List(fields.String())
+
+
+class DistrictPatch(Schema):
+    name = fields.String(validate=validate.Length(1, 120))
+    timezone = fields.String(validate=_timezone)
+    road_speed_kmh = fields.Float(allow_nan=False, validate=validate.Range(5, 120))
+    travel_buffer_min = fields.Integer(strict=True, validate=validate.Range(0, 120))
+    max_radius_km = fields.Float(allow_nan=False, validate=validate.Range(1, 200))
+    offer_timeout_min = fields.Integer(strict=True, validate=validate.Range(1, 7 * 24 * 60))
+    urgent_offer_timeout_min = fields.Integer(strict=True, validate=validate.Range(1, 24 * 60))
+    checkin_distance_m = fields.Integer(strict=True, validate=validate.Range(20, 5000))
+    checkin_grace_min = fields.Integer(strict=True, validate=validate.Range(1, 240))
+    subjects = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Z0-9]{2,10}$", error="2-10 capital letters or digits")),
+        validate=[validate.Length(min=1), unique_items],
+    )
+    holidays = fields.List(fields.Date(), validate=validate.Length(max=400))
+
+
+class KecamatanOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    live = fields.Boolean()
+
+
+class KecamatanPatch(Schema):
+    live = fields.Boolean(required=True)

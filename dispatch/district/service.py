@@ -1,0 +1,78 @@
+"""District settings and places."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from dispatch.district.models import DEFAULT_SUBJECTS, District, Kecamatan, Village
+from dispatch.extensions import db
+from scheduling.geo import distance_km
+
+
+def _from_config() -> District:
+    cfg = current_app.config
+    return District(
+        id=1,
+        code=cfg["DISTRICT_CODE"],
+        name=cfg["DISTRICT_NAME"],
+        timezone=cfg["DISTRICT_TIMEZONE"],
+        road_speed_kmh=cfg["ROAD_SPEED_KMH"],
+        travel_buffer_min=cfg["TRAVEL_BUFFER_MIN"],
+        max_radius_km=cfg["MAX_RADIUS_KM"],
+        offer_timeout_min=cfg["OFFER_TIMEOUT_MIN"],
+        urgent_offer_timeout_min=cfg["URGENT_OFFER_TIMEOUT_MIN"],
+        checkin_distance_m=cfg["CHECKIN_DISTANCE_M"],
+        checkin_grace_min=cfg["CHECKIN_GRACE_MIN"],
+        subjects=list(DEFAULT_SUBJECTS),
+        holidays=[],
+    )
+
+
+def get_district() -> District:
+    """The district row; before it is written, the configured defaults (nothing is written on read)."""
+    return db.session.get(District, 1) or _from_config()
+
+
+def ensure_district() -> District:
+    """Write the district row from the configured defaults if it is missing. The caller commits."""
+    district = db.session.get(District, 1)
+    if district is None:
+        district = _from_config()
+        db.session.add(district)
+        db.session.flush()
+    return district
+
+
+def district_now() -> datetime:
+    """Wall-clock time in the district's time zone, without tzinfo (all stored times are local)."""
+    return datetime.now(ZoneInfo(get_district().timezone)).replace(tzinfo=None)
+
+
+def district_today() -> date:
+    return district_now().date()
+
+
+def nearest_village(lat: float, lon: float, max_km: float = 15.0) -> Village | None:
+    """The village whose centre is nearest the point, if one lies within `max_km`.
+
+    Village polygons are not stored; the nearest centre is close enough to tell a
+    home's or a school's kecamatan for coverage by area.
+    """
+    best, best_km = None, max_km
+    # A cheap box first: one degree is about 111 km.
+    box = max_km / 100
+    candidates = db.session.scalars(
+        db.select(Village).where(Village.lat.between(lat - box, lat + box), Village.lon.between(lon - box, lon + box))
+    )
+    for village in candidates:
+        km = distance_km((lat, lon), (village.lat, village.lon))
+        if km <= best_km:
+            best, best_km = village, km
+    return best
+
+
+def kecamatan_exists(code: str) -> bool:
+    return db.session.get(Kecamatan, code) is not None

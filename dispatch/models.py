@@ -1,0 +1,22 @@
+"""Every model, imported in one place so that Alembic and the factory see all tables."""
+
+from dispatch.accounts.models import User
+from dispatch.district.models import District, Kecamatan, Village
+from dispatch.idempotency import IdempotencyRecord
+from dispatch.orders.models import LessonSession, Order
+from dispatch.schools.models import School, school_blocked, school_favourite
+from dispatch.teachers.models import Teacher
+
+__all__ = [
+    "District",
+    "IdempotencyRecord",
+    "Kecamatan",
+    "LessonSession",
+    "Order",
+    "School",
+    "Teacher",
+    "User",
+    "Village",
+    "school_blocked",
+    "school_favourite",
+]

@@ -1,0 +1,81 @@
+"""Orders (one class's lessons in one subject at one school) and their sessions."""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dispatch.extensions import db
+
+ORDER_STATUSES = ("open", "partly_booked", "booked", "completed", "cancelled", "expired")
+SESSION_STATUSES = ("open", "offered", "booked", "held", "no_show", "cancelled", "expired")
+REASONS = ("vacancy", "substitute")
+
+# A session in one of these still needs a teacher.
+UNFILLED = ("open", "offered")
+# A session in one of these has (or had) a teacher.
+FILLED = ("booked", "held", "no_show")
+
+
+class Order(db.Model):
+    __tablename__ = "teaching_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("school.npsn"), index=True)
+    subject: Mapped[str] = mapped_column(String(10))
+    level: Mapped[str] = mapped_column(String(4))
+    class_name: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(12))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    # The weekly pattern it was made from, if any: {"weekdays", "start", "end", "from", "until"}.
+    weekly: Mapped[dict | None] = mapped_column(JSON)
+    # Seed data marks its orders so a second seed run finds them.
+    ref: Mapped[str | None] = mapped_column(String(40), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    sessions: Mapped[list["LessonSession"]] = relationship(
+        back_populates="order", order_by="(LessonSession.date, LessonSession.start_min)", cascade="all, delete-orphan"
+    )
+    school = relationship("School")
+
+    def refresh_status(self) -> None:
+        """Derive the order's status from its sessions'."""
+        if self.status == "cancelled":
+            return
+        statuses = [s.status for s in self.sessions if s.status != "cancelled"]
+        filled = sum(s in FILLED for s in statuses)
+        unfilled = sum(s in UNFILLED for s in statuses)
+        if not statuses:
+            self.status = "cancelled"
+        elif unfilled == 0 and filled == 0:
+            self.status = "expired"
+        elif unfilled == 0 and all(s in ("held", "no_show", "expired") for s in statuses):
+            self.status = "completed"
+        elif unfilled == 0:
+            self.status = "booked"
+        elif filled:
+            self.status = "partly_booked"
+        else:
+            self.status = "open"
+
+
+class LessonSession(db.Model):
+    __tablename__ = "lesson_session"
+    __table_args__ = (
+        Index("ix_lesson_session_teacher_date", "teacher_id", "date"),
+        Index("ix_lesson_session_status_date", "status", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("teaching_order.id", ondelete="CASCADE"), index=True)
+    date: Mapped[date] = mapped_column(Date)
+    start_min: Mapped[int] = mapped_column(Integer)  # minutes after local midnight
+    end_min: Mapped[int] = mapped_column(Integer)
+    periods: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    teacher_id: Mapped[int | None] = mapped_column(ForeignKey("teacher.id"))
+
+    order: Mapped[Order] = relationship(back_populates="sessions")

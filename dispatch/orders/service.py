@@ -1,0 +1,140 @@
+"""Orders: post (single dates or a weekly pattern), list, read and cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_smorest import abort
+
+from dispatch.accounts.models import User
+from dispatch.district.service import district_now, get_district
+from dispatch.errors import field_error
+from dispatch.extensions import db
+from dispatch.orders.models import FILLED, Order, LessonSession
+from dispatch.orders.schemas import MAX_SESSIONS
+from dispatch.schools.models import School
+from dispatch.teachers.service import check_subjects
+from scheduling import expand_weekly, parse_hhmm, periods_for
+
+URGENT_WITHIN = timedelta(hours=24)
+
+
+def _school_for(user: User, school_id: str | None) -> School:
+    if user.role == "school_operator":
+        if school_id is not None and school_id != user.school_id:
+            abort(403, message="A school operator posts orders for their own school only.")
+        school_id = user.school_id
+    elif not school_id:
+        field_error("school_id", "a district admin names the school")
+    school = db.session.get(School, school_id)
+    if school is None:
+        field_error("school_id", f"unknown school {school_id}")
+    return school
+
+
+def _session_slots(data: dict) -> list[tuple]:
+    """(date, start_min, end_min, field) for every session the order asks for."""
+    if "sessions" in data:
+        return [
+            (s["date"], parse_hhmm(s["start"]), parse_hhmm(s["end"]), f"sessions.{i}") for i, s in enumerate(data["sessions"])
+        ]
+    weekly = data["weekly"]
+    days = expand_weekly(weekly["weekdays"], weekly["from_"], weekly["until"], get_district().holiday_dates())
+    if not days:
+        field_error("weekly", "the pattern gives no dates between from and until")
+    if len(days) > MAX_SESSIONS:
+        field_error("weekly", f"the pattern gives {len(days)} sessions; at most {MAX_SESSIONS} per order")
+    start, end = parse_hhmm(weekly["start"]), parse_hhmm(weekly["end"])
+    return [(day, start, end, "weekly") for day in days]
+
+
+def create_order(user: User, data: dict) -> Order:
+    """Validate against the district and the school, then write the order and its sessions. The caller commits."""
+    school = _school_for(user, data.get("school_id"))
+    check_subjects([data["subject"]], field="subject")
+    if school.level != "SLB" and data["level"] != school.level:
+        field_error("level", f"school {school.npsn} is an {school.level}; its orders are {school.level} lessons")
+    slots = sorted(_session_slots(data), key=lambda s: (s[0], s[1]))
+    now = district_now()
+    for day, start, _end, field in slots:
+        if datetime.combine(day, datetime.min.time()) + timedelta(minutes=start) <= now:
+            field_error(field, f"{day.isoformat()} {start // 60:02d}:{start % 60:02d} is in the past")
+    for (day_a, _s, end_a, _f), (day_b, start_b, _e, field_b) in zip(slots, slots[1:]):
+        if day_a == day_b and start_b < end_a:
+            field_error(field_b, "overlaps another session of this order")
+    first_day, first_start = slots[0][0], slots[0][1]
+    starts_soon = datetime.combine(first_day, datetime.min.time()) + timedelta(minutes=first_start) - now <= URGENT_WITHIN
+    weekly = data.get("weekly")
+    order = Order(
+        school_id=school.npsn,
+        subject=data["subject"],
+        level=data["level"],
+        class_name=data["class_name"].strip(),
+        reason=data["reason"],
+        urgent=bool(data.get("urgent")) or starts_soon,
+        status="open",
+        weekly=(
+            {
+                "weekdays": weekly["weekdays"],
+                "start": weekly["start"],
+                "end": weekly["end"],
+                "from": weekly["from_"].isoformat(),
+                "until": weekly["until"].isoformat(),
+            }
+            if weekly
+            else None
+        ),
+        created_by=user.id,
+    )
+    order.sessions = [
+        LessonSession(date=day, start_min=start, end_min=end, periods=periods_for(data["level"], start, end), status="open")
+        for day, start, end, _field in slots
+    ]
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def visible_orders(user: User, status: str | None = None, school_id: str | None = None):
+    query = db.select(Order).order_by(Order.id.desc())
+    if user.role == "school_operator":
+        query = query.where(Order.school_id == user.school_id)
+    elif school_id:
+        query = query.where(Order.school_id == school_id)
+    if status:
+        query = query.where(Order.status == status)
+    return query
+
+
+def order_for(user: User, order_id: int) -> Order:
+    """The order, if the caller may see it; someone else's is a 404, as if it did not exist."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        abort(404, message=f"No order {order_id}.")
+    if user.role == "school_operator" and order.school_id != user.school_id:
+        abort(404, message=f"No order {order_id}.")
+    if user.role == "teacher" and not any(s.teacher_id == user.teacher_id for s in order.sessions):
+        abort(404, message=f"No order {order_id}.")
+    return order
+
+
+def cancel_order(user: User, order_id: int) -> Order:
+    """Cancel every session not yet held. The caller commits."""
+    order = order_for(user, order_id)
+    if user.role == "teacher":
+        abort(403, message="Teachers withdraw from sessions; they do not cancel orders.")
+    if order.status in ("cancelled", "completed", "expired"):
+        abort(409, message=f"The order is already {order.status}.")
+    now = district_now()
+    for session in order.sessions:
+        not_started = datetime.combine(session.date, datetime.min.time()) + timedelta(minutes=session.start_min) > now
+        if session.status in ("open", "offered") or (session.status == "booked" and not_started):
+            session.status = "cancelled"
+    order.status = "cancelled"
+    order.cancelled_at = now
+    db.session.flush()
+    return order
+
+
+def booked_teacher_ids(order: Order) -> set[int]:
+    return {s.teacher_id for s in order.sessions if s.teacher_id is not None and s.status in FILLED}

@@ -1,0 +1,29 @@
+"""Marshmallow fields and validators shared by the API schemas."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate
+
+from scheduling import LEVELS, parse_hhmm
+
+Latitude = lambda **kw: fields.Float(validate=validate.Range(-90, 90), allow_nan=False, **kw)  # noqa: E731
+Longitude = lambda **kw: fields.Float(validate=validate.Range(-180, 180), allow_nan=False, **kw)  # noqa: E731
+Level = lambda **kw: fields.String(validate=validate.OneOf(LEVELS), **kw)  # noqa: E731
+Weekday = lambda **kw: fields.Integer(validate=validate.Range(0, 6), strict=True, **kw)  # noqa: E731
+
+
+class HHMM(fields.String):
+    """A local time "HH:MM"; loaded as the string, checked for shape and range."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parse_hhmm(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        return text
+
+
+def unique_items(items):
+    if len(set(items)) != len(items):
+        raise ValidationError("must not repeat an item")

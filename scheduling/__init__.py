@@ -1,0 +1,31 @@
+"""Rules of time and place, pure Python: no Flask, no database.
+
+Used by `matching` (the solver) and by `dispatch` (the atomic booking path)
+alike, so that both read every rule the same way.
+"""
+
+from scheduling.rules import (
+    LEVELS,
+    PERIOD_MINUTES,
+    Slot,
+    clashes,
+    expand_weekly,
+    format_hhmm,
+    parse_hhmm,
+    periods_for,
+    travel_minutes,
+    within_availability,
+)
+
+__all__ = [
+    "LEVELS",
+    "PERIOD_MINUTES",
+    "Slot",
+    "clashes",
+    "expand_weekly",
+    "format_hhmm",
+    "parse_hhmm",
+    "periods_for",
+    "travel_minutes",
+    "within_availability",
+]
