@@ -38,6 +38,7 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Signed API tokens expire; a phone logs in again after this many seconds.
     TOKEN_MAX_AGE = _env_int("TOKEN_MAX_AGE", 7 * 24 * 3600)
+    PASSWORD_HASH_METHOD = "scrypt"
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # CSV imports; anything bigger is a mistake
 
     # District defaults: the first start writes them into the district row, where
@@ -79,6 +80,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast on purpose: tests create many users
     # CI sets these: tests that need PostgreSQL or Redis use them and, with
     # GURU_REQUIRE_SERVICES set, fail instead of skipping when they are missing.
     POSTGRES_TEST_URL = database_url(os.environ.get("TEST_DATABASE_URL")) if os.environ.get("TEST_DATABASE_URL") else None

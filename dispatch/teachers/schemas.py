@@ -36,10 +36,7 @@ class TeacherIn(Schema):
 
 
 class TeacherPatch(TeacherIn):
-    """Any subset of the profile fields."""
-
-    class Meta:
-        partial = True
+    """Any subset of the profile fields (load with partial=True)."""
 
 
 class TeacherOut(Schema):

@@ -55,7 +55,7 @@ class TeacherById(MethodView):
 
     @roles_required("district_admin", "teacher")
     @write_operation
-    @blp.arguments(TeacherPatch)
+    @blp.arguments(TeacherPatch(partial=True))
     @blp.response(200, TeacherOut)
     def patch(self, data, teacher_id):
         """Change profile fields (a teacher changes only their own)."""

@@ -1,0 +1,123 @@
+"""Fixtures: an app on a database that starts clean for every test, on SQLite and on PostgreSQL.
+
+PostgreSQL runs when TEST_DATABASE_URL is set (CI sets it); otherwise those
+tests skip with the reason, unless GURU_REQUIRE_SERVICES makes them mandatory.
+Each run works in a schema of its own, so it never touches other data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+
+from config import TestingConfig
+from dispatch import create_app
+from dispatch.district.service import ensure_district
+from dispatch.extensions import db
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+def postgres_url_or_skip() -> str:
+    url = TestingConfig.POSTGRES_TEST_URL
+    if not url:
+        if TestingConfig.REQUIRE_SERVICES:
+            pytest.fail("GURU_REQUIRE_SERVICES is set but TEST_DATABASE_URL is not")
+        pytest.skip("no PostgreSQL: set TEST_DATABASE_URL=postgresql://user@host/db to run these tests")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.OperationalError as exc:
+        if TestingConfig.REQUIRE_SERVICES:
+            pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is required but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL unreachable: {exc}")
+    finally:
+        engine.dispose()
+    return url
+
+
+def with_search_path(url: str, schema: str) -> str:
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url():
+    """A fresh schema for this test run, dropped at the end."""
+    url = postgres_url_or_skip()
+    schema = f"guru_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'create schema "{schema}"'))
+    scoped = with_search_path(url, schema)
+    tables_engine = sa.create_engine(scoped)
+    db.metadata.create_all(tables_engine)
+    tables_engine.dispose()
+    yield scoped
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'drop schema "{schema}" cascade'))
+    engine.dispose()
+
+
+def make_config(database_url: str, **overrides) -> type[TestingConfig]:
+    attrs = {"SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+    return type("TestConfig", (TestingConfig,), attrs)
+
+
+@pytest.fixture(params=DATABASES)
+def database(request):
+    """The database URL a test runs on: in-memory SQLite, or a clean schema on PostgreSQL."""
+    if request.param == "sqlite":
+        return "sqlite://"
+    return request.getfixturevalue("postgres_schema_url")
+
+
+def fresh_login_per_request(app) -> None:
+    """Tests keep an app context open, which Flask reuses for every test-client request, and with it
+    `g`; a real server starts each request with a new `g`, so forget the logged-in user per request."""
+
+    @app.before_request
+    def _forget_user():
+        g.pop("_login_user", None)
+
+
+@pytest.fixture
+def app(database):
+    app = create_app(make_config(database))
+    fresh_login_per_request(app)
+    with app.app_context():
+        if database.startswith("sqlite"):
+            db.create_all()
+        ensure_district()
+        db.session.commit()
+        yield app
+        db.session.remove()
+        if database.startswith("sqlite"):
+            db.drop_all()
+        else:
+            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"truncate {names} restart identity cascade"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def world(app):
+    from tests.dispatch_world import build_world
+
+    return build_world()
