@@ -83,7 +83,9 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast on purpose: tests create many users
     # CI sets these: tests that need PostgreSQL or Redis use them and, with
     # GURU_REQUIRE_SERVICES set, fail instead of skipping when they are missing.
-    POSTGRES_TEST_URL = database_url(os.environ.get("TEST_DATABASE_URL")) if os.environ.get("TEST_DATABASE_URL") else None
+    POSTGRES_TEST_URL = (
+        database_url(os.environ.get("TEST_DATABASE_URL")) if os.environ.get("TEST_DATABASE_URL") else None
+    )
     REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL") or None
     REQUIRE_SERVICES = os.environ.get("GURU_REQUIRE_SERVICES", "") not in ("", "0", "false")
 

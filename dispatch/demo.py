@@ -71,7 +71,9 @@ def seed_places() -> dict[str, int]:
     added = {"kecamatan": 0, "villages": 0, "schools": 0}
     for row in _rows("bungo_kecamatan.csv"):
         if db.session.get(Kecamatan, row["code"]) is None:
-            db.session.add(Kecamatan(code=row["code"], name=row["name"], lat=float(row["lat"]), lon=float(row["lon"]), live=True))
+            db.session.add(
+                Kecamatan(code=row["code"], name=row["name"], lat=float(row["lat"]), lon=float(row["lon"]), live=True)
+            )
             added["kecamatan"] += 1
     db.session.flush()
     for row in _rows("bungo_desa.csv"):
@@ -215,9 +217,14 @@ def seed_users(rng: random.Random) -> list[tuple[str, str, str]]:
     """Demo logins: one admin, three school operators (town SD, SMP, SMA), three teachers."""
     wanted: list[tuple[str, str, dict]] = [("admin", "district_admin", {})]
     for level in ("SD", "SMP", "SMA"):
-        school = db.session.scalars(
-            db.select(School).where(School.level == level, School.kecamatan_code == "15.08.03").order_by(School.npsn)
-        ).first() or db.session.scalars(db.select(School).where(School.level == level).order_by(School.npsn)).first()
+        school = (
+            db.session.scalars(
+                db.select(School)
+                .where(School.level == level, School.kecamatan_code == "15.08.03")
+                .order_by(School.npsn)
+            ).first()
+            or db.session.scalars(db.select(School).where(School.level == level).order_by(School.npsn)).first()
+        )
         if school is not None:
             wanted.append((f"sekolah-{school.npsn}", "school_operator", {"school_id": school.npsn}))
     for teacher in db.session.scalars(

@@ -15,8 +15,14 @@ log = logging.getLogger(__name__)
 
 
 def field_error(field: str, message: str, status: int = 422, location: str = "json"):
-    """Abort with the smorest error shape: {"code", "status", "message", "errors": {location: {field: [message]}}}."""
-    abort(status, message=f"{field}: {message}", errors={location: {field: [message]}})
+    """Abort with the shape marshmallow gives: {"errors": {location: {field: [message]}}}.
+
+    A dotted field ("sessions.0.date") nests as marshmallow nests list items.
+    """
+    tree: dict | list = [message]
+    for part in reversed(field.split(".")):
+        tree = {part: tree}
+    abort(status, message=f"{field}: {message}", errors={location: tree})
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -114,4 +114,3 @@ def write_operation(view):
         return response
 
     return wrapper
-

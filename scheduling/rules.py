@@ -42,9 +42,7 @@ def periods_for(level: str, start_min: int, end_min: int) -> int:
     return max(1, round(length / PERIOD_MINUTES[level]))
 
 
-def expand_weekly(
-    weekdays: Iterable[int], first: date, last: date, holidays: Iterable[date] = ()
-) -> list[date]:
+def expand_weekly(weekdays: Iterable[int], first: date, last: date, holidays: Iterable[date] = ()) -> list[date]:
     """Every date from `first` to `last` (inclusive) on one of `weekdays` (0 = Monday), minus holidays."""
     wanted = set(weekdays)
     skip = set(holidays)

@@ -9,7 +9,9 @@ from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
 
 
-def create_user(username: str, password: str, role: str, school_id: str | None = None, teacher_id: int | None = None) -> User:
+def create_user(
+    username: str, password: str, role: str, school_id: str | None = None, teacher_id: int | None = None
+) -> User:
     """Create a user; operators are bound to a school, teachers to a teacher. The caller commits."""
     if db.session.scalar(db.select(User.id).where(User.username == username)) is not None:
         field_error("username", "already taken", status=409)
@@ -29,7 +31,9 @@ def create_user(username: str, password: str, role: str, school_id: str | None =
             field_error("teacher_id", f"teacher {teacher_id} already has an account", status=409)
     elif teacher_id is not None:
         field_error("teacher_id", "only a teacher account has a teacher")
-    user = User(username=username, role=role, school_id=school_id if role == "school_operator" else None, teacher_id=teacher_id)
+    user = User(
+        username=username, role=role, school_id=school_id if role == "school_operator" else None, teacher_id=teacher_id
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()

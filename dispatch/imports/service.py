@@ -101,13 +101,24 @@ def _availability(text: str) -> list[dict]:
     return windows
 
 
+def _decimal_commas(row: dict, keys: tuple[str, ...]) -> None:
+    """Indonesian spreadsheets write -1,4861 for -1.4861."""
+    for key in keys:
+        if key in row and "," in row[key] and "." not in row[key]:
+            row[key] = row[key].replace(",", ".")
+
+
 def _school_row(row: dict) -> dict:
+    _decimal_commas(row, ("lat", "lon"))
     if "status" in row:
         row["status"] = STATUS_WORDS.get(row["status"].lower(), row["status"])
     return row
 
 
 def _teacher_row(row: dict) -> dict:
+    _decimal_commas(row, ("lat", "lon", "radius_km"))
+    if row.get("max_periods", "").isdigit():
+        row["max_periods"] = int(row["max_periods"])
     for key in ("subjects", "levels"):
         if key in row:
             row[key] = _split(row[key])
@@ -178,7 +189,9 @@ def import_teachers(raw: bytes, progress: Callable[[int, int], None] | None = No
     """Teachers with a NUPTK already known are updated; the rest are created."""
 
     def write(data):
-        existing = db.session.scalar(db.select(Teacher).where(Teacher.nuptk == data["nuptk"])) if data.get("nuptk") else None
+        existing = (
+            db.session.scalar(db.select(Teacher).where(Teacher.nuptk == data["nuptk"])) if data.get("nuptk") else None
+        )
         apply_profile(existing or Teacher(), data)
         return existing is None
 

@@ -10,11 +10,11 @@ from dispatch.accounts.models import User
 from dispatch.district.service import district_now, get_district
 from dispatch.errors import field_error
 from dispatch.extensions import db
-from dispatch.orders.models import FILLED, Order, LessonSession
+from dispatch.orders.models import FILLED, LessonSession, Order
 from dispatch.orders.schemas import MAX_SESSIONS
 from dispatch.schools.models import School
 from dispatch.teachers.service import check_subjects
-from scheduling import expand_weekly, parse_hhmm, periods_for
+from scheduling import expand_weekly, format_hhmm, parse_hhmm, periods_for
 
 URGENT_WITHIN = timedelta(hours=24)
 
@@ -36,7 +36,8 @@ def _session_slots(data: dict) -> list[tuple]:
     """(date, start_min, end_min, field) for every session the order asks for."""
     if "sessions" in data:
         return [
-            (s["date"], parse_hhmm(s["start"]), parse_hhmm(s["end"]), f"sessions.{i}") for i, s in enumerate(data["sessions"])
+            (s["date"], parse_hhmm(s["start"]), parse_hhmm(s["end"]), f"sessions.{i}.")
+            for i, s in enumerate(data["sessions"])
         ]
     weekly = data["weekly"]
     days = expand_weekly(weekly["weekdays"], weekly["from_"], weekly["until"], get_district().holiday_dates())
@@ -45,7 +46,7 @@ def _session_slots(data: dict) -> list[tuple]:
     if len(days) > MAX_SESSIONS:
         field_error("weekly", f"the pattern gives {len(days)} sessions; at most {MAX_SESSIONS} per order")
     start, end = parse_hhmm(weekly["start"]), parse_hhmm(weekly["end"])
-    return [(day, start, end, "weekly") for day in days]
+    return [(day, start, end, "weekly.") for day in days]
 
 
 def create_order(user: User, data: dict) -> Order:
@@ -58,12 +59,17 @@ def create_order(user: User, data: dict) -> Order:
     now = district_now()
     for day, start, _end, field in slots:
         if datetime.combine(day, datetime.min.time()) + timedelta(minutes=start) <= now:
-            field_error(field, f"{day.isoformat()} {start // 60:02d}:{start % 60:02d} is in the past")
-    for (day_a, _s, end_a, _f), (day_b, start_b, _e, field_b) in zip(slots, slots[1:]):
+            field_error(
+                field + ("from" if field == "weekly." else "date"),
+                f"{day.isoformat()} {format_hhmm(start)} is in the past",
+            )
+    for (day_a, _s, end_a, _f), (day_b, start_b, _e, field_b) in zip(slots, slots[1:], strict=False):
         if day_a == day_b and start_b < end_a:
-            field_error(field_b, "overlaps another session of this order")
+            field_error(field_b + "start", "overlaps another session of this order")
     first_day, first_start = slots[0][0], slots[0][1]
-    starts_soon = datetime.combine(first_day, datetime.min.time()) + timedelta(minutes=first_start) - now <= URGENT_WITHIN
+    starts_soon = (
+        datetime.combine(first_day, datetime.min.time()) + timedelta(minutes=first_start) - now <= URGENT_WITHIN
+    )
     weekly = data.get("weekly")
     order = Order(
         school_id=school.npsn,
@@ -87,7 +93,9 @@ def create_order(user: User, data: dict) -> Order:
         created_by=user.id,
     )
     order.sessions = [
-        LessonSession(date=day, start_min=start, end_min=end, periods=periods_for(data["level"], start, end), status="open")
+        LessonSession(
+            date=day, start_min=start, end_min=end, periods=periods_for(data["level"], start, end), status="open"
+        )
         for day, start, end, _field in slots
     ]
     db.session.add(order)

@@ -7,7 +7,18 @@ from dispatch.errors import field_error
 from dispatch.extensions import db
 from dispatch.teachers.models import Teacher
 
-PROFILE_FIELDS = ("name", "lat", "lon", "radius_km", "subjects", "levels", "max_periods", "availability", "nuptk", "status")
+PROFILE_FIELDS = (
+    "name",
+    "lat",
+    "lon",
+    "radius_km",
+    "subjects",
+    "levels",
+    "max_periods",
+    "availability",
+    "nuptk",
+    "status",
+)
 
 
 def check_subjects(subjects: list[str], field: str = "subjects") -> None:
