@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, request
+from flask import current_app
 from flask_login import current_user
 from flask_smorest import abort
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -53,11 +53,7 @@ def _load_bearer_user(req) -> User | None:
 
 @login_manager.unauthorized_handler
 def _unauthorized():
-    if request.path.startswith("/api/"):
-        abort(401, message="Log in first: send Authorization: Bearer <token>.")
-    from flask import redirect, url_for
-
-    return redirect(url_for("pages.login", next=request.path))
+    abort(401, message="Log in first: send Authorization: Bearer <token>.")
 
 
 def roles_required(*roles: str):
