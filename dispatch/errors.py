@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, jsonify
 from flask_smorest import abort
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from dispatch.extensions import db
@@ -32,6 +32,13 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.info("integrity conflict: %s", exc.orig)
         return jsonify(code=409, status="Conflict", message="Conflicts with a concurrent change; retry."), 409
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _out_of_range(exc: Exception):
+        # A number too big for a database column (e.g. ?page=10**30): the client's input, not our fault.
+        db.session.rollback()
+        return jsonify(code=422, status="Unprocessable Entity", message="A number in the request is out of range."), 422
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

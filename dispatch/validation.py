@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate
+from werkzeug.routing import IntegerConverter
 
 from scheduling import LEVELS, parse_hhmm
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 
 Latitude = lambda **kw: fields.Float(validate=validate.Range(-90, 90), allow_nan=False, **kw)  # noqa: E731
 Longitude = lambda **kw: fields.Float(validate=validate.Range(-180, 180), allow_nan=False, **kw)  # noqa: E731
 Level = lambda **kw: fields.String(validate=validate.OneOf(LEVELS), **kw)  # noqa: E731
+Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kw)  # noqa: E731
 Weekday = lambda **kw: fields.Integer(validate=validate.Range(0, 6), strict=True, **kw)  # noqa: E731
 
 
@@ -27,3 +31,14 @@ class HHMM(fields.String):
 def unique_items(items):
     if len(set(items)) != len(items):
         raise ValidationError("must not repeat an item")
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in a route: 1 to MAX_ID. A bigger number matches no route (404) instead of overflowing."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def id_param_schema(converter) -> dict:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from dispatch.accounts.models import ROLES
+from dispatch.validation import Id
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,80}$", error="3-80 letters, digits or _.@-")
 
@@ -22,7 +23,7 @@ class UserIn(Schema):
     password = fields.String(required=True, validate=validate.Length(8, 200))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     school_id = fields.String(allow_none=True)
-    teacher_id = fields.Integer(strict=True, allow_none=True)
+    teacher_id = Id(allow_none=True)
 
 
 class UserOut(Schema):

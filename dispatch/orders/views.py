@@ -33,7 +33,7 @@ class Orders(MethodView):
         return create_order(current_user, data)
 
 
-@blp.route("/<int:order_id>")
+@blp.route("/<id:order_id>")
 class OrderById(MethodView):
     @roles_required()
     @blp.response(200, OrderOut)
@@ -41,7 +41,7 @@ class OrderById(MethodView):
         return order_for(current_user, order_id)
 
 
-@blp.route("/<int:order_id>/cancel")
+@blp.route("/<id:order_id>/cancel")
 class OrderCancel(MethodView):
     @roles_required("district_admin", "school_operator")
     @write_operation

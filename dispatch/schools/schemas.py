@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from dispatch.validation import Latitude, Longitude
+from dispatch.validation import Id, Latitude, Longitude
 
 SCHOOL_LEVELS = ("SD", "SMP", "SMA", "SMK", "SLB")
 SCHOOL_STATUSES = ("Negeri", "Swasta")
@@ -33,7 +33,7 @@ class SchoolOut(Schema):
 
 
 class TeacherIdsIn(Schema):
-    teacher_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(max=500))
+    teacher_ids = fields.List(Id(), required=True, validate=validate.Length(max=500))
 
 
 class TeacherIdsOut(Schema):

@@ -46,7 +46,7 @@ def _teacher_for_caller(teacher_id: int) -> Teacher:
     return teacher
 
 
-@blp.route("/<int:teacher_id>")
+@blp.route("/<id:teacher_id>")
 class TeacherById(MethodView):
     @roles_required()
     @blp.response(200, TeacherOut)

@@ -112,3 +112,19 @@ def test_openapi_document_and_docs_served_without_cdn(client):
     assert "swagger-ui-bundle.js" in docs and "//cdn" not in docs and "https://" not in docs
     with client.get("/api/v1/docs/static/swagger-ui-bundle.js") as script:
         assert script.status_code == 200 and b"SwaggerUIBundle" in script.get_data()
+
+
+@pytest.mark.parametrize(
+    "method, path, status",
+    [("get", "/api/v1/teachers/99999999999999999999", 404), ("get", "/api/v1/orders/2147483648", 404),
+     ("post", "/api/v1/orders/99999999999999999999/cancel", 404), ("get", "/api/v1/orders?page=10000000000000000000000", 422)],
+)  # fmt: skip
+def test_numbers_too_big_for_the_database_are_4xx(client, world, method, path, status):
+    response = getattr(client, method)(path, headers=world.headers("admin"))
+    assert response.status_code == status and response.is_json
+
+
+def test_huge_teacher_ids_in_a_body_are_422(client, world):
+    url = f"/api/v1/schools/{world.school_a.npsn}/favourites"
+    response = client.put(url, json={"teacher_ids": [10**30]}, headers=world.headers("admin"))
+    assert response.status_code == 422 and "teacher_ids" in response.get_json()["errors"]["json"]
