@@ -1,0 +1,106 @@
+"""Instant ranking: who can take one urgent session right now, given the week's bookings.
+
+No re-solve: the candidates' masks are computed for this one session (qualified,
+within reach, available), each is checked against their booked sessions (clash
+with travel time, weekly cap), and when nobody is free, a one-swap repair looks
+for a booked session that a colleague could take over to free a candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.candidates import haversine_km
+from matching.instance import Instance
+from matching.repair import blockers, relocate
+from matching.state import Plan
+from scheduling.geo import distance_km
+
+
+@dataclass(frozen=True)
+class Ranked:
+    teacher: int
+    score: float
+    km: float
+    # A one-swap repair: (session, from teacher, to teacher) to do before this teacher can take it.
+    move: tuple[int, int, int] | None = None
+
+
+class Ranker:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.inst: Instance = plan.inst
+        self._quals = {}
+
+    def _qualified(self, subject: str, level: str) -> np.ndarray:
+        key = (subject, level)
+        if key not in self._quals:
+            self._quals[key] = np.fromiter((key in q for q in self.inst.teacher_quals), bool, self.inst.n_teachers)
+        return self._quals[key]
+
+    def candidates(self, s: int) -> tuple[np.ndarray, np.ndarray]:
+        """(teachers, km) for session s: qualified, within their radius, available; not blocked at the school."""
+        inst = self.inst
+        school = int(inst.session_school[s])
+        mask = self._qualified(inst.session_subject[s], inst.session_level[s]).copy()
+        teachers = np.flatnonzero(mask)
+        km = haversine_km(
+            inst.school_lat[school], inst.school_lon[school], inst.teacher_lat[teachers], inst.teacher_lon[teachers]
+        )
+        radius = inst.teacher_radius[teachers]
+        keep = km <= radius * 1.01 + 1e-6
+        teachers, km = teachers[keep], km[keep]
+        exact = []
+        point = (float(inst.school_lat[school]), float(inst.school_lon[school]))
+        for t, d in zip(teachers.tolist(), km.tolist(), strict=True):
+            if d > inst.teacher_radius[t] * 0.99:
+                d = distance_km(point, (float(inst.teacher_lat[t]), float(inst.teacher_lon[t])))
+                if d > inst.teacher_radius[t] + 1e-9:
+                    continue
+            exact.append((t, d))
+        day, start, end = int(inst.session_day[s]), int(inst.session_start[s]), int(inst.session_end[s])
+        blocked = inst.blocked.get(school, set())
+        chosen = [
+            (t, d)
+            for t, d in exact
+            if t not in blocked and any(a <= start and end <= b for a, b in inst.teacher_windows[t].get(day, ()))
+        ]
+        return np.array([t for t, _ in chosen], dtype=np.int64), np.array([d for _, d in chosen])
+
+    def _score(self, s: int, t: int, km: float) -> float:
+        """Higher is better: the order's own teacher, the school's favourite, rating, then a short drive."""
+        inst, plan = self.inst, self.plan
+        same_order = np.any((inst.session_order == inst.session_order[s]) & (plan.teacher_of == t))
+        favourite = t in inst.favourites.get(int(inst.session_school[s]), ())
+        rating = inst.teacher_rating[t] if inst.teacher_rating[t] == inst.teacher_rating[t] else 3.0
+        return 100.0 * same_order + 50.0 * favourite + 10.0 * rating - km
+
+    def rank(self, s: int, limit: int = 10, repair: bool = True) -> list[Ranked]:
+        """The best `limit` teachers for session s, free ones first; with no one free, one-swap repairs."""
+        plan = self.plan
+        teachers, kms = self.candidates(s)
+        free = [
+            Ranked(int(t), self._score(s, int(t), float(d)), float(d))
+            for t, d in zip(teachers, kms, strict=True)
+            if plan.fits(s, int(t))
+        ]
+        if free or not repair:
+            return sorted(free, key=lambda r: -r.score)[:limit]
+        fixed = {a: b for a, b in self.inst.fixed}
+        repaired = []
+        for t, d in sorted(zip(teachers.tolist(), kms.tolist(), strict=True), key=lambda td: td[1]):
+            blocking = blockers(plan, s, t)
+            if not blocking or len(blocking) != 1:
+                continue
+            b = blocking[0]
+            plan.unassign(b)
+            t2 = relocate(plan, b, t, fixed)
+            ok = t2 is not None and plan.fits(s, t)
+            plan.assign(b, t)
+            if ok:
+                repaired.append(Ranked(t, self._score(s, t, d) - 1000.0, d, (b, t, t2)))
+                if len(repaired) >= limit:
+                    break
+        return sorted(repaired, key=lambda r: -r.score)

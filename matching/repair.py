@@ -1,0 +1,74 @@
+"""Insertion with one move: cover an open session by shifting one session of a busy teacher to a colleague.
+
+Used by the planner between solver rounds (cheap, many small gains) and by instant
+ranking when no candidate is free ("one-swap repair").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.candidates import clash
+from matching.state import Plan
+
+
+def blockers(plan: Plan, s: int, t: int) -> list[int] | None:
+    """Sessions of t that must leave for t to take s: the clashing ones, or one to free the cap. None if no single set works."""
+    inst = plan.inst
+    day = int(inst.session_day[s])
+    clashing = [o for o in plan.days[(t, day)] if clash(inst, plan.cand.travel_min, s, o)]
+    over = plan.load[t] - sum(inst.session_periods[o] for o in clashing) + inst.session_periods[s] - inst.teacher_cap[t]
+    if over <= 0:
+        return clashing
+    if clashing:
+        return None  # both a clash and the cap: not a one-move repair
+    # Free the cap with one session of the teacher that is at least `over` periods.
+    options = [o for d in range(7) for o in plan.days.get((t, d), ()) if inst.session_periods[o] >= over]
+    return options[:1] if options else None
+
+
+def relocate(plan: Plan, b: int, avoid: int, fixed: dict[int, int]) -> int | None:
+    """A teacher other than `avoid` who can take session b as things stand, nearest first."""
+    if b in fixed:
+        return None
+    cand = plan.cand
+    pairs = cand.by_session[b]
+    for p in pairs[np.argsort(cand.pair_km[pairs], kind="stable")]:
+        t2 = int(cand.pair_teacher[p])
+        if t2 != avoid and plan.fits(b, t2):
+            return t2
+    return None
+
+
+def try_insert(plan: Plan, s: int, fixed: dict[int, int], allow_moves: bool = True) -> bool:
+    """Cover s: a free candidate if there is one, else one candidate after moving its single blocking session."""
+    cand = plan.cand
+    pairs = cand.by_session[s]
+    teachers = [int(t) for t in cand.pair_teacher[pairs[np.argsort(cand.pair_km[pairs], kind="stable")]]]
+    for t in teachers:
+        if plan.fits(s, t):
+            plan.assign(s, t)
+            return True
+    if not allow_moves:
+        return False
+    for t in teachers:
+        blocking = blockers(plan, s, t)
+        if not blocking or len(blocking) != 1:
+            continue
+        b = blocking[0]
+        plan.unassign(b)
+        t2 = relocate(plan, b, t, fixed)
+        if t2 is not None and plan.fits(s, t):
+            plan.assign(b, t2)
+            plan.assign(s, t)
+            return True
+        plan.assign(b, t)
+    return False
+
+
+def repair_pass(plan: Plan, rng: np.random.Generator, fixed: dict[int, int], has_candidates: np.ndarray) -> int:
+    """Try to cover every open session once, heaviest first. Returns how many were covered."""
+    inst = plan.inst
+    open_sessions = np.flatnonzero((plan.teacher_of < 0) & has_candidates)
+    order = open_sessions[np.lexsort((rng.random(len(open_sessions)), -inst.session_weight[open_sessions]))]
+    return sum(try_insert(plan, int(s), fixed) for s in order)

@@ -1,0 +1,101 @@
+"""What-if: the coverage the district would reach with more teachers, from the same planner."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import defaultdict
+
+from matching.instance import Instance, InstanceError, parse_instance
+from matching.planner import Planner
+
+DEFAULT_WEEK = [{"day": d, "start": "07:00", "end": "13:00"} for d in range(6)]
+
+
+def _spec_point(data: dict, spec: dict, where: str) -> tuple[float, float]:
+    """Where the new teachers live: a point, a school, or the middle of an area's schools."""
+    if "lat" in spec and "lon" in spec:
+        return float(spec["lat"]), float(spec["lon"])
+    schools = data["schools"]
+    if "school" in spec:
+        for school in schools:
+            if str(school["id"]) == str(spec["school"]):
+                return school["lat"], school["lon"]
+        raise InstanceError(f"{where}.school: unknown school {spec['school']}")
+    area = spec.get("area") or spec.get("kecamatan_code")
+    if area:
+        members = [s for s in schools if s.get("area") == area]
+        if not members:
+            raise InstanceError(f"{where}.kecamatan_code: no school in area {area}")
+        return sum(s["lat"] for s in members) / len(members), sum(s["lon"] for s in members) / len(members)
+    raise InstanceError(f"{where}: give lat and lon, school, or kecamatan_code")
+
+
+def add_teachers(data: dict, specs: list[dict]) -> dict:
+    """A copy of the instance with hypothetical teachers; homes spread within about 3 km of the spec's point."""
+    out = copy.deepcopy(data)
+    for i, spec in enumerate(specs):
+        where = f"add_teachers[{i}]"
+        count = spec.get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 5000:
+            raise InstanceError(f"{where}.count: a whole number from 1 to 5000")
+        for key in ("subjects", "levels"):
+            if not isinstance(spec.get(key), list) or not spec[key]:
+                raise InstanceError(f"{where}.{key}: a non-empty list")
+        lat, lon = _spec_point(data, spec, where)
+        for k in range(count):
+            # A golden-angle spiral: deterministic, evenly spread homes.
+            r_km = 3.0 * math.sqrt((k + 0.5) / count)
+            angle = k * 2.399963
+            out["teachers"].append(
+                {
+                    "id": f"WHATIF-{i + 1}-{k + 1:04d}",
+                    "lat": lat + r_km / 111.0 * math.sin(angle),
+                    "lon": lon + r_km / 111.0 * math.cos(angle),
+                    "radius_km": float(spec.get("radius_km", 15)),
+                    "subjects": list(spec["subjects"]),
+                    "levels": list(spec["levels"]),
+                    "max_periods": int(spec.get("max_periods", 24)),
+                    "availability": spec.get("availability", DEFAULT_WEEK),
+                }
+            )
+    return out
+
+
+def coverage_breakdown(inst: Instance, assignment: dict[int, int]) -> dict:
+    """Covered weight and sessions by area and by subject."""
+    rows: dict[str, dict] = {"by_area": defaultdict(lambda: [0.0, 0.0]), "by_subject": defaultdict(lambda: [0.0, 0.0])}
+    for s in range(inst.n_sessions):
+        w = float(inst.session_weight[s])
+        for name, key in (
+            ("by_area", inst.school_area[inst.session_school[s]] or "all"),
+            ("by_subject", inst.session_subject[s]),
+        ):
+            rows[name][key][1] += w
+            if s in assignment:
+                rows[name][key][0] += w
+    return {
+        name: [
+            {"key": key, "covered": round(c, 3), "weight": round(w, 3), "coverage": round(c / w, 4) if w else 0.0}
+            for key, (c, w) in sorted(table.items())
+        ]
+        for name, table in rows.items()
+    }
+
+
+def what_if(data: dict, specs: list[dict], time_limit: float = 30.0, seed: int = 0, workers: int = 2) -> dict:
+    """Plan the week as it is and with the added teachers; report both coverages and where they differ."""
+    results = {}
+    for label, instance_data in (("current", data), ("with_added", add_teachers(data, specs))):
+        inst = parse_instance(instance_data)
+        result = Planner(inst, seed=seed, workers=workers).solve(time_limit / 2)
+        breakdown = coverage_breakdown(inst, result.assignment)
+        results[label] = {
+            "coverage": result.coverage,
+            "total_weight": float(inst.session_weight.sum()),
+            "teachers": inst.n_teachers,
+            "bound": result.bound,
+            **breakdown,
+        }
+    results["gain"] = results["with_added"]["coverage"] - results["current"]["coverage"]
+    return results
