@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from contextlib import contextmanager
 from collections import defaultdict
+from contextlib import contextmanager
 
 import numpy as np
 from scipy.sparse import coo_matrix, csc_matrix

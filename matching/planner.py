@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from matching.candidates import Candidates, build_candidates, clash
 from matching.bound import lp_relaxation
+from matching.candidates import Candidates, build_candidates, clash
 from matching.greedy import scarcity_first
-from matching.repair import repair_pass
 from matching.instance import Instance
+from matching.repair import repair_pass
 from matching.state import Plan
 
 COVER = 1_000_000  # per unit of session weight: outranks everything below together
@@ -36,7 +36,6 @@ TRAVEL = 10  # per km from home (at most a few hundred)
 RATING = 20  # per star above 1
 FAVOURITE = 50
 NEIGHBOURHOOD_DAYS = [1, 1, 2, 3]
-TEACHER_NEIGHBOURHOODS = 0.0  # share of iterations that free whole teachers rather than places
 # Search budget in CP-SAT deterministic time per second of the time limit, and the overhead
 # charged per iteration for building its model (calibrated on the 2-core reference machine).
 DETERMINISTIC_PER_SECOND = 1.0
@@ -135,53 +134,12 @@ class Planner:
         count = int(np.searchsorted(sizes, target_pairs)) + 1
         return ranked[:count]
 
-    def _teacher_neighbourhood(self, plan: Plan, target_pairs: int) -> tuple[np.ndarray, set[int]]:
-        """Teachers who compete for one open session, with all their sessions and the open sessions they could take.
-
-        Freeing whole teachers, every day, lets the solver move load between them: a
-        teacher at the cap hands a session to a colleague and takes one nobody else can.
-        """
-        inst, cand = self.inst, self.cand
-        open_sessions = np.flatnonzero((plan.teacher_of < 0) & self.has_candidates)
-        if len(open_sessions) == 0:
-            return np.zeros(0, dtype=np.int64), set()
-        seed_session = int(self.rng.choice(open_sessions))
-        frontier = list(cand.pair_teacher[cand.by_session[seed_session]])
-        self.rng.shuffle(frontier)
-        teachers: set[int] = set()
-        sessions: set[int] = set()
-        pairs = 0
-        while frontier and pairs < target_pairs:
-            t = int(frontier.pop())
-            if t in teachers:
-                continue
-            teachers.add(t)
-            for p in cand.by_teacher[t]:
-                s = int(cand.pair_session[p])
-                owner = plan.teacher_of[s]
-                if owner < 0 or owner == t:
-                    pairs += 1
-                    if s not in sessions:
-                        sessions.add(s)
-                        if owner < 0 and self.rng.random() < 0.05:
-                            frontier.extend(int(x) for x in cand.pair_teacher[cand.by_session[s]])
-            if not frontier:
-                frontier.extend(
-                    int(x) for x in cand.pair_teacher[cand.by_session[int(self.rng.choice(list(sessions)))]]
-                )
-        return np.fromiter(sessions, dtype=np.int64), teachers
-
     # -- one sub-problem -----------------------------------------------------------------------
 
-    def _solve_neighbourhood(
-        self, plan: Plan, sessions: np.ndarray, seconds: float, teachers: set[int] | None = None
-    ) -> tuple[bool, float]:
+    def _solve_neighbourhood(self, plan: Plan, sessions: np.ndarray, seconds: float) -> tuple[bool, float]:
         """Re-solve the neighbourhood exactly; returns (improved, CP-SAT deterministic time used)."""
         inst, cand = self.inst, self.cand
         free = set(int(s) for s in sessions if int(s) not in self.fixed)
-        if teachers is not None:
-            # Only the chosen teachers move: sessions held by others stay where they are.
-            free = {s for s in free if plan.teacher_of[s] < 0 or int(plan.teacher_of[s]) in teachers}
         if not free:
             return False, 0.0
         model = cp_model.CpModel()
@@ -207,8 +165,6 @@ class Planner:
             same_order = order_teachers.get(int(inst.session_order[s]), ())
             for p in cand.by_session[s]:
                 t = int(cand.pair_teacher[p])
-                if teachers is not None and t not in teachers:
-                    continue
                 if outside_load[t] + inst.session_periods[s] > inst.teacher_cap[t]:
                     continue
                 # Sessions of this teacher that stay as they are must not clash with it.
@@ -331,7 +287,10 @@ class Planner:
         lp_job = _LPJob(inst, self.cand, threads=2 if LP_MERGE_AT == 0 else 1) if use_lp and self.cand.n_pairs else None
         merge_at = budget * LP_MERGE_AT if lp_job else None
         iteration = 0
+        reachable = float(inst.session_weight[self.has_candidates].sum())
         while spent < budget and time.monotonic() - began < time_limit - 0.05:
+            if merge_at is None and plan.coverage() >= min(reachable, bound if bound is not None else reachable) - 1e-9:
+                break  # provably nothing left to gain
             if merge_at is not None and spent >= merge_at:
                 merge_at = None
                 bound, x, lp_stats = lp_job.result()
@@ -343,11 +302,8 @@ class Planner:
                 report(iteration, True)
                 continue
             iteration += 1
-            if self.rng.random() < TEACHER_NEIGHBOURHOODS:
-                sessions, teachers = self._teacher_neighbourhood(plan, target_pairs)
-            else:
-                sessions, teachers = self._neighbourhood(plan, target_pairs), None
-            improved, used = self._solve_neighbourhood(plan, sessions, sub_seconds, teachers)
+            sessions = self._neighbourhood(plan, target_pairs)
+            improved, used = self._solve_neighbourhood(plan, sessions, sub_seconds)
             spent += used + ITERATION_OVERHEAD
             if improved:
                 report(iteration, True)

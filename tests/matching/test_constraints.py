@@ -1,0 +1,175 @@
+"""One test per rule family of FORMAT.md, for the planner, the greedy and instant ranking alike."""
+
+import pytest
+
+from matching.candidates import build_candidates
+from matching.greedy import nearest_first, scarcity_first
+from matching.instance import parse_instance
+from matching.instant import Ranker
+from matching.planner import Planner
+from matching.state import Plan
+from matching.validate import check
+from tests.matching.builders import instance, session, teacher
+
+
+def plan_all(data, seconds=1.0):
+    """Every solver's assignment as {session id: teacher id}, each checked by the validator."""
+    inst = parse_instance(data)
+    cand = build_candidates(inst)
+    plans = {
+        "nearest_first": nearest_first(inst, cand).assignment(),
+        "scarcity_first": scarcity_first(inst, cand).assignment(),
+        "planner": Planner(inst, cand, seed=0, workers=1).solve(seconds).assignment,
+    }
+    named = {}
+    for name, assignment in plans.items():
+        problems, _ = check(inst, assignment)
+        assert problems == [], (name, problems)
+        named[name] = {inst.session_ids[s]: inst.teacher_ids[t] for s, t in assignment.items()}
+    return named
+
+
+def each(named):
+    return list(named.values())
+
+
+def test_qualification_subject_and_level():
+    data = instance(
+        [teacher("IPA-SMP", subjects=["IPA"]), teacher("MTK-SD", levels=["SD"]), teacher("MTK-SMP")],
+        [session("L1")],
+    )
+    for result in each(plan_all(data)):
+        assert result == {"L1": "MTK-SMP"}
+
+
+def test_radius_is_the_teachers_own():
+    # 9.9 km from S2's... the teacher lives at S1; S2 is 9.9 km away.
+    data = instance([teacher("near", radius=9.8), teacher("far-reaching", radius=10.0)], [session("L1", school="S2")])
+    for result in each(plan_all(data)):
+        assert result == {"L1": "far-reaching"}
+
+
+def test_availability_window_must_hold_the_session():
+    data = instance(
+        [teacher("morning", end="08:30"), teacher("tuesday", days=[1]), teacher("ok")],
+        [session("L1", start="07:30", end="08:50")],
+    )
+    for result in each(plan_all(data)):
+        assert result == {"L1": "ok"}
+
+
+def test_overlapping_sessions_need_two_teachers():
+    data = instance([teacher("T1")], [session("L1"), session("L2", start="08:00", end="09:20")])
+    for result in each(plan_all(data)):
+        assert len(result) == 1
+
+
+def test_back_to_back_at_one_school_is_fine():
+    data = instance([teacher("T1")], [session("L1"), session("L2", start="08:50", end="10:10")])
+    for result in each(plan_all(data)):
+        assert result == {"L1": "T1", "L2": "T1"}
+
+
+def test_other_school_needs_the_drive():
+    # S2 is 30 minutes away (20 driving + 10 buffer): 08:50 -> 09:20 is exactly enough, 09:19 is not.
+    enough = instance([teacher("T1")], [session("L1"), session("L2", school="S2", start="09:20", end="10:40")])
+    for result in each(plan_all(enough)):
+        assert result == {"L1": "T1", "L2": "T1"}
+    short = instance([teacher("T1")], [session("L1"), session("L2", school="S2", start="09:19", end="10:40")])
+    for result in each(plan_all(short)):
+        assert len(result) == 1
+
+
+def test_weekly_cap_in_periods():
+    data = instance([teacher("T1", cap=5)], [session(f"L{d}", day=d) for d in range(4)])
+    for result in each(plan_all(data)):
+        assert len(result) == 2  # 2 periods each: 2 fit in 5, 3 do not
+
+
+def test_fixed_assignments_are_kept_and_count():
+    data = instance(
+        [teacher("T1", cap=2), teacher("T2", cap=2)],
+        [session("L1"), session("L2", day=1)],
+        fixed=[{"session": "L1", "teacher": "T2"}],
+    )
+    for result in each(plan_all(data)):
+        assert result["L1"] == "T2"
+        assert result.get("L2") == "T1"  # T2's cap is used by the fixed session
+
+
+def test_heavier_session_wins_a_conflict():
+    data = instance([teacher("T1")], [session("L1", weight=1.0), session("L2", start="08:00", end="09:20", weight=2.0)])
+    assert plan_all(data)["planner"] == {"L2": "T1"}
+
+
+def test_continuity_prefers_one_teacher_per_order():
+    data = instance(
+        [teacher("T1"), teacher("T2")],
+        [session("L1", day=0, order="O1"), session("L2", day=1, order="O1"), session("L3", day=2, order="O1")],
+    )
+    assert len(set(plan_all(data)["planner"].values())) == 1
+
+
+def test_blocked_teacher_never_assigned():
+    data = instance([teacher("T1"), teacher("T2", lon=102.15)], [session("L1")])
+    inst = parse_instance(data)
+    inst.blocked = {0: {0}}  # T1 is blocked at S1
+    cand = build_candidates(inst)
+    assert Planner(inst, cand, workers=1).solve(1).assignment == {0: 1}
+    assert Ranker(Plan(inst, cand)).rank(0)[0].teacher == 1
+
+
+def test_instant_ranking_prefers_free_near_teachers_and_repairs_with_one_swap():
+    data = instance(
+        [teacher("T1"), teacher("T2", lon=102.14), teacher("T3", subjects=["IPA"], lon=102.12)],
+        [session("L1"), session("L2", subject="IPA", start="07:30", end="08:50")],
+    )
+    inst = parse_instance(data)
+    cand = build_candidates(inst)
+    plan = Plan(inst, cand)
+    ranked = Ranker(plan).rank(0)
+    assert [r.teacher for r in ranked] == [0, 1] and ranked[0].move is None
+    # Now T1 and T2 are busy; only T2 can move... make T1 busy with a session T3 could take over.
+    data2 = instance(
+        [teacher("T1", subjects=["MTK", "IPA"]), teacher("T3", subjects=["IPA"], lon=102.12)],
+        [session("L1"), session("L2", subject="IPA")],
+    )
+    inst2 = parse_instance(data2)
+    cand2 = build_candidates(inst2)
+    plan2 = Plan(inst2, cand2)
+    plan2.assign(1, 0)  # T1 teaches the IPA session at the same time
+    [repair] = Ranker(plan2).rank(0)
+    assert repair.teacher == 0 and repair.move == (1, 0, 1)  # move L2 from T1 to T3
+
+
+def test_validator_catches_every_broken_rule():
+    data = instance([teacher("T1", cap=2)], [session("L1"), session("L2", start="08:00", end="09:20"), session("L3", day=1, subject="IPA")])
+    inst = parse_instance(data)
+    problems, scores = check(inst, {0: 0, 1: 0, 2: 0})
+    text = " ".join(problems)
+    assert "does not teach" in text and "clash" in text and "cap" in text
+    assert scores["feasible"] is False
+
+
+@pytest.mark.parametrize(
+    "mutate, named",
+    [
+        (lambda d: d.update(format="other"), "format"),
+        (lambda d: d["sessions"][0].update(school="NOPE"), "sessions[0].school"),
+        (lambda d: d["sessions"][0].update(start="25:00"), "sessions[0].start"),
+        (lambda d: d["sessions"][0].update(end="07:00"), "sessions[0].end"),
+        (lambda d: d["sessions"][0].update(level="TK"), "sessions[0].level"),
+        (lambda d: d["teachers"][0].pop("radius_km"), "teachers[0].radius_km"),
+        (lambda d: d["teachers"][0].update(lat=200), "teachers[0].lat"),
+        (lambda d: d["teachers"][0]["availability"][0].update(day=9), "teachers[0].availability[0].day"),
+        (lambda d: d.update(fixed=[{"session": "L1", "teacher": "NOPE"}]), "fixed[0].teacher"),
+        (lambda d: d["schools"].append({"id": "S1", "lat": 0, "lon": 0}), "schools[2].id"),
+    ],
+)
+def test_malformed_instance_names_the_element(mutate, named):
+    from matching.instance import InstanceError
+
+    data = instance([teacher("T1")], [session("L1")])
+    mutate(data)
+    with pytest.raises(InstanceError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        parse_instance(data)
