@@ -124,15 +124,3 @@ def build_candidates(inst: Instance, exclude: dict[int, set[int]] | None = None)
     travel_min, school_km = travel_matrix(inst)
     return Candidates(pair_session, pair_teacher, pair_km, by_session, by_teacher, travel_min, school_km)
 
-
-def clash(inst: Instance, travel_min: np.ndarray, a: int, b: int) -> bool:
-    """FORMAT.md rule 5 between sessions a and b (for one teacher)."""
-    if inst.session_day[a] != inst.session_day[b]:
-        return False
-    if inst.session_start[b] < inst.session_start[a] or (
-        inst.session_start[b] == inst.session_start[a] and inst.session_end[b] < inst.session_end[a]
-    ):
-        a, b = b, a
-    if inst.session_start[b] < inst.session_end[a]:
-        return True
-    return inst.session_start[b] - inst.session_end[a] < travel_min[inst.session_school[a], inst.session_school[b]]

@@ -29,10 +29,19 @@ class Ranked:
 
 
 class Ranker:
-    def __init__(self, plan: Plan):
+    REPAIR_TRIES = 12  # nearest busy candidates tried for a one-swap repair
+
+    def __init__(self, plan: Plan, use_pairs: bool = True):
         self.plan = plan
         self.inst: Instance = plan.inst
-        self._quals = {}
+        self._quals: dict[tuple[str, str], np.ndarray] = {}
+        # Sessions already in the candidate index reuse its pairs; new ones are computed on the spot.
+        self.use_pairs = use_pairs
+        order = plan.inst.session_order
+        by_order = np.argsort(order, kind="stable")
+        self._order_sessions = np.split(
+            by_order, np.searchsorted(order[by_order], np.arange(1, len(plan.inst.order_ids)))
+        )
 
     def _qualified(self, subject: str, level: str) -> np.ndarray:
         key = (subject, level)
@@ -43,6 +52,9 @@ class Ranker:
     def candidates(self, s: int) -> tuple[np.ndarray, np.ndarray]:
         """(teachers, km) for session s: qualified, within their radius, available; not blocked at the school."""
         inst = self.inst
+        if self.use_pairs and s < len(self.plan.cand.by_session):
+            pairs = self.plan.cand.by_session[s]
+            return self.plan.cand.pair_teacher[pairs], self.plan.cand.pair_km[pairs]
         school = int(inst.session_school[s])
         mask = self._qualified(inst.session_subject[s], inst.session_level[s]).copy()
         teachers = np.flatnonzero(mask)
@@ -72,7 +84,7 @@ class Ranker:
     def _score(self, s: int, t: int, km: float) -> float:
         """Higher is better: the order's own teacher, the school's favourite, rating, then a short drive."""
         inst, plan = self.inst, self.plan
-        same_order = np.any((inst.session_order == inst.session_order[s]) & (plan.teacher_of == t))
+        same_order = bool(np.any(plan.teacher_of[self._order_sessions[int(inst.session_order[s])]] == t))
         favourite = t in inst.favourites.get(int(inst.session_school[s]), ())
         rating = inst.teacher_rating[t] if inst.teacher_rating[t] == inst.teacher_rating[t] else 3.0
         return 100.0 * same_order + 50.0 * favourite + 10.0 * rating - km
@@ -90,7 +102,8 @@ class Ranker:
             return sorted(free, key=lambda r: -r.score)[:limit]
         fixed = {a: b for a, b in self.inst.fixed}
         repaired = []
-        for t, d in sorted(zip(teachers.tolist(), kms.tolist(), strict=True), key=lambda td: td[1]):
+        nearest = sorted(zip(teachers.tolist(), kms.tolist(), strict=True), key=lambda td: td[1])[: self.REPAIR_TRIES]
+        for t, d in nearest:
             blocking = blockers(plan, s, t)
             if not blocking or len(blocking) != 1:
                 continue

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.candidates import clash
 from matching.state import Plan
 
 
@@ -16,7 +15,7 @@ def blockers(plan: Plan, s: int, t: int) -> list[int] | None:
     """Sessions of t that must leave for t to take s: the clashing ones, or one to free the cap. None if no single set works."""
     inst = plan.inst
     day = int(inst.session_day[s])
-    clashing = [o for o in plan.days[(t, day)] if clash(inst, plan.cand.travel_min, s, o)]
+    clashing = [o for o in plan.days[(t, day)] if plan.clash(s, o)]
     over = plan.load[t] - sum(inst.session_periods[o] for o in clashing) + inst.session_periods[s] - inst.teacher_cap[t]
     if over <= 0:
         return clashing

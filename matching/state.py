@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from matching.candidates import Candidates, clash
+from matching.candidates import Candidates
 from matching.instance import Instance
 
 
@@ -14,12 +14,15 @@ class Plan:
     def __init__(self, inst: Instance, cand: Candidates):
         self.inst = inst
         self.cand = cand
+        # Plain lists: the clash check runs millions of times and numpy scalars are slow one by one.
+        self._fast = _fast_tables(inst, cand)
         self.teacher_of = np.full(inst.n_sessions, -1, dtype=np.int64)
         self.load = np.zeros(inst.n_teachers, dtype=np.int64)
         self.days: dict[tuple[int, int], list[int]] = defaultdict(list)  # (teacher, day) -> sessions
 
     def copy(self) -> Plan:
-        other = Plan(self.inst, self.cand)
+        other = Plan.__new__(Plan)
+        other.inst, other.cand, other._fast = self.inst, self.cand, self._fast
         other.teacher_of = self.teacher_of.copy()
         other.load = self.load.copy()
         other.days = defaultdict(list, {k: list(v) for k, v in self.days.items()})
@@ -27,17 +30,36 @@ class Plan:
 
     def fits(self, s: int, t: int) -> bool:
         """Rules 5 and 6 for adding session s to teacher t (rules 2-4 hold for every candidate pair)."""
-        inst = self.inst
-        if self.load[t] + inst.session_periods[s] > inst.teacher_cap[t]:
+        day, start, end, school, periods, caps, travel = self._fast
+        if self.load[t] + periods[s] > caps[t]:
             return False
-        return not any(
-            clash(inst, self.cand.travel_min, s, other) for other in self.days[(t, int(inst.session_day[s]))]
-        )
+        s_start, s_end, s_school = start[s], end[s], school[s]
+        for o in self.days[(t, day[s])]:
+            o_start, o_end = start[o], end[o]
+            if s_start < o_end and o_start < s_end:
+                return False  # the two overlap
+            if school[o] != s_school:
+                gap = s_start - o_end if o_end <= s_start else o_start - s_end
+                if gap < travel[school[o]][s_school]:
+                    return False  # no time to drive between the schools
+        return True
+
+    def clash(self, a: int, b: int) -> bool:
+        """Rule 5 between sessions a and b for one teacher (the plain-list twin of candidates.clash)."""
+        day, start, end, school, _periods, _caps, travel = self._fast
+        if day[a] != day[b]:
+            return False
+        if start[a] < end[b] and start[b] < end[a]:
+            return True
+        if school[a] == school[b]:
+            return False
+        gap = start[b] - end[a] if end[a] <= start[b] else start[a] - end[b]
+        return gap < travel[school[a]][school[b]]
 
     def assign(self, s: int, t: int) -> None:
         self.teacher_of[s] = t
         self.load[t] += self.inst.session_periods[s]
-        self.days[(t, int(self.inst.session_day[s]))].append(s)
+        self.days[(t, self._fast[0][s])].append(s)
 
     def unassign(self, s: int) -> None:
         t = int(self.teacher_of[s])
@@ -45,7 +67,7 @@ class Plan:
             return
         self.teacher_of[s] = -1
         self.load[t] -= self.inst.session_periods[s]
-        self.days[(t, int(self.inst.session_day[s]))].remove(s)
+        self.days[(t, self._fast[0][s])].remove(s)
 
     def assignment(self) -> dict[int, int]:
         return {int(s): int(t) for s, t in enumerate(self.teacher_of) if t >= 0}
@@ -59,3 +81,19 @@ class Plan:
         for s, t in assignment.items():
             plan.assign(s, t)
         return plan
+
+
+def _fast_tables(inst: Instance, cand: Candidates) -> tuple:
+    cache = getattr(cand, "_fast_tables", None)
+    if cache is None:
+        cache = (
+            inst.session_day.tolist(),
+            inst.session_start.tolist(),
+            inst.session_end.tolist(),
+            inst.session_school.tolist(),
+            inst.session_periods.tolist(),
+            inst.teacher_cap.tolist(),
+            cand.travel_min.tolist(),
+        )
+        cand._fast_tables = cache
+    return cache

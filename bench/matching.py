@@ -1,0 +1,181 @@
+"""Benchmark of the matching engine: greedy nearest-first vs the planner vs the LP bound.
+
+    .venv/bin/python bench/matching.py                 # public instances, planner at 10 s and 60 s
+    .venv/bin/python bench/matching.py --long          # also the 10-minute run and the 3x regency at 120 s
+    .venv/bin/python bench/matching.py --instant       # instant ranking latency only
+
+Each run happens in its own process so that its peak memory (including the LP's
+process) is measured alone. Prints a table; paste it into bench/RESULTS.md with the
+machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+INSTANCES = HERE / "instances"
+BEST_KNOWN = {"bungo-district-a": 9823.0}
+
+
+def tiled(path: Path, copies: int) -> Path:
+    """A regency `copies` times the size: the instance repeated side by side, 1.2 degrees of longitude apart."""
+    out = Path("/tmp") / f"{path.stem}-x{copies}.json"
+    if out.exists():
+        return out
+    data = json.loads(path.read_text())
+    big = {
+        **data,
+        "name": f"{data.get('name', path.stem)}-x{copies}",
+        "schools": [],
+        "teachers": [],
+        "sessions": [],
+        "fixed": [],
+    }
+    for k in range(copies):
+        tag = f"-{k}"
+        for school in data["schools"]:
+            big["schools"].append({**school, "id": school["id"] + tag, "lon": school["lon"] + 1.2 * k})
+        for teacher in data["teachers"]:
+            big["teachers"].append({**teacher, "id": teacher["id"] + tag, "lon": teacher["lon"] + 1.2 * k})
+        for session in data["sessions"]:
+            big["sessions"].append(
+                {
+                    **session,
+                    "id": session["id"] + tag,
+                    "order": session["order"] + tag,
+                    "school": session["school"] + tag,
+                }
+            )
+    out.write_text(json.dumps(big))
+    return out
+
+
+def run_one(instance: str, mode: str, seconds: float) -> dict:
+    """In this (child) process: build, solve, check; print one JSON line."""
+    from matching.bound import lp_relaxation
+    from matching.candidates import build_candidates
+    from matching.greedy import nearest_first
+    from matching.instance import load_instance
+    from matching.planner import Planner
+    from matching.validate import check
+
+    began = time.monotonic()
+    inst = load_instance(instance)
+    cand = build_candidates(inst)
+    build = time.monotonic() - began
+    row = {"sessions": inst.n_sessions, "pairs": cand.n_pairs, "build_s": round(build, 1)}
+    if mode == "greedy":
+        assignment = nearest_first(inst, cand).assignment()
+    elif mode == "bound":
+        value, _x, stats = lp_relaxation(inst, cand)
+        row.update(bound=round(value, 1), seconds=round(time.monotonic() - began, 1), lp_s=stats["seconds"])
+        return row
+    else:
+        result = Planner(inst, cand, seed=0, workers=2).solve(max(1.0, seconds - build))
+        assignment = result.assignment
+        row["bound"] = round(result.bound, 1) if result.bound else None
+    problems, scores = check(inst, assignment)
+    row.update(
+        coverage=scores["coverage"],
+        breaks=scores["continuity_breaks"],
+        travel_km=round(scores["travel_km"]),
+        feasible=not problems,
+        seconds=round(time.monotonic() - began, 1),
+    )
+    return row
+
+
+def measure(instance: Path, mode: str, seconds: float) -> dict:
+    cmd = [sys.executable, __file__, "--one", str(instance), mode, str(seconds)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    row = json.loads(done.stdout.strip().splitlines()[-1])
+    peak_kb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    row["peak_mb"] = round(peak_kb / 1024)
+    return row
+
+
+def instant_latency(instance: Path, samples: int = 1000) -> dict:
+    import numpy as np
+
+    from matching.candidates import build_candidates
+    from matching.greedy import scarcity_first
+    from matching.instance import load_instance
+    from matching.instant import Ranker
+
+    inst = load_instance(instance)
+    plan = scarcity_first(inst, build_candidates(inst))  # the week's bookings
+    ranker = Ranker(plan)
+    rng = np.random.default_rng(0)
+    times, repairs, empty = [], 0, 0
+    for s in rng.choice(inst.n_sessions, min(samples, inst.n_sessions), replace=False).tolist():
+        owner = int(plan.teacher_of[s])
+        if owner >= 0:
+            plan.unassign(s)
+        began = time.perf_counter()
+        ranked = ranker.rank(s, limit=5)
+        times.append(time.perf_counter() - began)
+        repairs += bool(ranked and ranked[0].move)
+        empty += not ranked
+        if owner >= 0:
+            plan.assign(s, owner)
+    ms = np.array(times) * 1000
+    return {"samples": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3),
+            "max_ms": round(float(ms.max()), 3), "one_swap_repairs": repairs, "no_candidate": empty}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--one", nargs=3, metavar=("INSTANCE", "MODE", "SECONDS"), help=argparse.SUPPRESS)
+    parser.add_argument("--long", action="store_true", help="add the 10-minute run and the 3x regency")
+    parser.add_argument("--instant", action="store_true", help="only the instant ranking latency")
+    args = parser.parse_args()
+    if args.one:
+        instance, mode, seconds = args.one
+        print(json.dumps(run_one(instance, mode, float(seconds))))
+        return
+    print(
+        f"# {platform.node()} · {os.cpu_count()} cores · {platform.python_version()} · {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    district = INSTANCES / "bungo-district-a.json"
+    print(f"instant ranking on {district.name}: {json.dumps(instant_latency(district))}")
+    if args.instant:
+        return
+    runs = []
+    for path in (INSTANCES / "bungo-small-a.json", district):
+        runs += [(path, "bound", 0), (path, "greedy", 0), (path, "planner", 10), (path, "planner", 60)]
+    if args.long:
+        runs.append((district, "planner", 600))
+        runs += [(tiled(district, 3), "greedy", 0), (tiled(district, 3), "planner", 120)]
+    header = f"{'instance':<22} {'run':<12} {'sessions':>8} {'pairs':>9} {'build s':>7} {'coverage':>9} {'÷bound':>7} {'÷best':>7} {'breaks':>6} {'travel km':>9} {'seconds':>7} {'peak MB':>7}"
+    print(header)
+    print("-" * len(header))
+    bounds: dict[str, float] = {}
+    for path, mode, seconds in runs:
+        row = measure(path, mode, seconds)
+        name = path.stem
+        if mode == "bound":
+            bounds[name] = row["bound"]
+            label, coverage = "LP bound", row["bound"]
+        else:
+            label, coverage = (f"planner {seconds:.0f}s" if mode == "planner" else "greedy"), row["coverage"]
+        over_bound = coverage / bounds[name] if name in bounds and bounds[name] else float("nan")
+        over_best = coverage / BEST_KNOWN[name] if name in BEST_KNOWN else float("nan")
+        print(f"{name:<22} {label:<12} {row['sessions']:>8} {row['pairs']:>9} {row['build_s']:>7} {coverage:>9.1f} {over_bound:>7.3f} "
+              f"{over_best:>7.3f} {row.get('breaks', ''):>6} {row.get('travel_km', ''):>9} {row['seconds']:>7} {row['peak_mb']:>7}"
+              + ("" if row.get("feasible", True) else "  INFEASIBLE"), flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
