@@ -17,12 +17,26 @@ BASE = {
 }
 
 
-def teacher(tid="T1", lat=-1.49, lon=102.10, radius=20.0, subjects=("MTK",), levels=("SMP",), cap=24, days=range(6), start="07:00", end="13:00", **extra):
+def teacher(
+    tid="T1",
+    lat=-1.49,
+    lon=102.10,
+    radius=20.0,
+    subjects=("MTK",),
+    levels=("SMP",),
+    cap=24,
+    days=range(6),
+    start="07:00",
+    end="13:00",
+    **extra,
+):
     return {"id": tid, "lat": lat, "lon": lon, "radius_km": radius, "subjects": list(subjects), "levels": list(levels),
             "max_periods": cap, "availability": [{"day": d, "start": start, "end": end} for d in days], **extra}  # fmt: skip
 
 
-def session(sid, school="S1", day=0, start="07:30", end="08:50", subject="MTK", level="SMP", periods=2, weight=1.0, order=None):
+def session(
+    sid, school="S1", day=0, start="07:30", end="08:50", subject="MTK", level="SMP", periods=2, weight=1.0, order=None
+):
     return {"id": sid, "order": order or f"O-{sid}", "school": school, "subject": subject, "level": level, "day": day,
             "start": start, "end": end, "periods": periods, "weight": weight}  # fmt: skip
 

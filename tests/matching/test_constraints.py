@@ -143,7 +143,10 @@ def test_instant_ranking_prefers_free_near_teachers_and_repairs_with_one_swap():
 
 
 def test_validator_catches_every_broken_rule():
-    data = instance([teacher("T1", cap=2)], [session("L1"), session("L2", start="08:00", end="09:20"), session("L3", day=1, subject="IPA")])
+    data = instance(
+        [teacher("T1", cap=2)],
+        [session("L1"), session("L2", start="08:00", end="09:20"), session("L3", day=1, subject="IPA")],
+    )
     inst = parse_instance(data)
     problems, scores = check(inst, {0: 0, 1: 0, 2: 0})
     text = " ".join(problems)

@@ -26,7 +26,13 @@ def instances(draw):
         windows = []
         for day in draw(st.lists(st.integers(0, 2), min_size=1, max_size=3, unique=True)):
             start = draw(st.integers(6 * 60, 9 * 60))
-            windows.append({"day": day, "start": f"{start // 60:02d}:{start % 60:02d}", "end": f"{(start + draw(st.integers(60, 360))) // 60:02d}:00"})
+            windows.append(
+                {
+                    "day": day,
+                    "start": f"{start // 60:02d}:{start % 60:02d}",
+                    "end": f"{(start + draw(st.integers(60, 360))) // 60:02d}:00",
+                }
+            )
         teachers.append({
             "id": f"T{i}", "lat": -1.5 + draw(st.floats(0, 0.15)), "lon": 102.0 + draw(st.floats(0, 0.15)),
             "radius_km": draw(st.sampled_from([3.0, 8.0, 15.0, 30.0])),
