@@ -31,13 +31,14 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch import models  # noqa: F401  (every table known before the first query)
     from dispatch.accounts import auth  # noqa: F401  (registers the login loaders)
     from dispatch.accounts.views import blp as accounts_blp
+    from dispatch.bookings.views import blp as bookings_blp
     from dispatch.district.views import blp as district_blp
     from dispatch.imports.views import blp as imports_blp
     from dispatch.orders.views import blp as orders_blp
     from dispatch.schools.views import blp as schools_blp
     from dispatch.teachers.views import blp as teachers_blp
 
-    for blueprint in (accounts_blp, district_blp, schools_blp, teachers_blp, orders_blp, imports_blp):
+    for blueprint in (accounts_blp, district_blp, schools_blp, teachers_blp, orders_blp, bookings_blp, imports_blp):
         api.register_blueprint(blueprint)
 
     from dispatch.errors import register_error_handlers

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, jsonify
 from flask_smorest import abort
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from dispatch.extensions import db
@@ -32,6 +32,16 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.info("integrity conflict: %s", exc.orig)
         return jsonify(code=409, status="Conflict", message="Conflicts with a concurrent change; retry."), 409
+
+    @app.errorhandler(OperationalError)
+    def _operational(exc: OperationalError):
+        db.session.rollback()
+        text = str(exc.orig).lower()
+        if any(word in text for word in ("deadlock", "could not serialize", "database is locked")):
+            # Two requests collided in the database; nothing was written and a retry will do.
+            return jsonify(code=409, status="Conflict", message="Conflicts with a concurrent change; retry."), 409
+        log.exception("database error")
+        return jsonify(code=503, status="Service Unavailable", message="The database is unavailable; retry."), 503
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)

@@ -16,6 +16,7 @@ from flask import g
 
 from config import TestingConfig
 from dispatch import create_app
+from dispatch import models as _models  # noqa: F401  (every table in db.metadata before create_all)
 from dispatch.district.service import ensure_district
 from dispatch.extensions import db
 

@@ -1,0 +1,190 @@
+"""The one place where a booking is made.
+
+Every way a teacher gets lessons (accepting an offer, claiming an open order, the
+weekly plan's offers) ends here, and here every rule is checked again inside the
+transaction that writes the booking:
+
+- the session is still open (a compare-and-set UPDATE: of two teachers racing for
+  one session, exactly one row changes);
+- the teacher is live, qualified, within reach (their radius and the district's),
+  available then, not blocked by the school, free of clashes with travel time, and
+  under the weekly cap; these read the teacher's other bookings, so bookings by one
+  teacher are serialised by writing the teacher's row first (a row lock on
+  PostgreSQL, the database write lock on SQLite) before anything is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import update
+
+from dispatch.district.service import district_now, get_district
+from dispatch.extensions import db
+from dispatch.orders.models import UNFILLED, LessonSession, Order
+from dispatch.schools.models import School, school_blocked
+from dispatch.teachers.models import Teacher
+from scheduling import Slot, clashes, within_availability
+from scheduling.geo import distance_km
+
+
+class BookingRefused(Exception):
+    """The booking would break a rule or lost a race; the message says which (an HTTP 409)."""
+
+
+def _week(day: date) -> tuple[date, date]:
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def rule_violation(teacher: Teacher, session: LessonSession, school: School, booked: list[tuple[LessonSession, School]]) -> str | None:
+    """Why `teacher` may not teach `session` given their `booked` sessions, or None. Pure reads, no writes."""
+    district = get_district()
+    order = session.order
+    if teacher.status != "live":
+        return "the teacher is paused"
+    if order.subject not in teacher.subjects or order.level not in teacher.levels:
+        return f"the teacher does not teach {order.subject} at {order.level}"
+    km = distance_km((teacher.lat, teacher.lon), (school.lat, school.lon))
+    reach = min(teacher.radius_km, district.max_radius_km)
+    if km > reach + 1e-9:
+        return f"the school is {km:.1f} km away, beyond the teacher's reach of {reach:g} km"
+    if not within_availability(teacher.windows(), session.date.weekday(), session.start_min, session.end_min):
+        return "the session lies outside the teacher's availability"
+    new = Slot(session.date, session.start_min, session.end_min, school.npsn, school.lat, school.lon)
+    for other, other_school in booked:
+        if other.date != session.date:
+            continue
+        slot = Slot(other.date, other.start_min, other.end_min, other_school.npsn, other_school.lat, other_school.lon)
+        if clashes(new, slot, district.road_speed_kmh, district.travel_buffer_min):
+            return f"clashes with booked session {other.id} ({other.date} {other.start_min // 60:02d}:{other.start_min % 60:02d}), travel time included"
+    monday, sunday = _week(session.date)
+    load = sum(o.periods for o, _ in booked if monday <= o.date <= sunday)
+    if load + session.periods > teacher.max_periods:
+        return f"the weekly cap of {teacher.max_periods} periods would be exceeded ({load} booked that week)"
+    return None
+
+
+def _booked_sessions(teacher_id: int, days: Iterable[date]) -> list[tuple[LessonSession, School]]:
+    weeks = {_week(d) for d in days}
+    if not weeks:
+        return []
+    first, last = min(w[0] for w in weeks), max(w[1] for w in weeks)
+    rows = db.session.execute(
+        db.select(LessonSession, School)
+        .join(Order, LessonSession.order_id == Order.id)
+        .join(School, Order.school_id == School.npsn)
+        .where(LessonSession.teacher_id == teacher_id, LessonSession.status == "booked")
+        .where(LessonSession.date.between(first, last))
+    ).all()
+    return [(s, school) for s, school in rows]
+
+
+def book(teacher_id: int, session_ids: list[int]) -> list[LessonSession]:
+    """Book all the given sessions for the teacher, or none (BookingRefused). The caller commits."""
+    if not session_ids:
+        raise BookingRefused("no sessions to book")
+    # 1. Serialise this teacher's bookings: write their row before reading anything that decides.
+    locked = db.session.execute(update(Teacher).where(Teacher.id == teacher_id).values(status=Teacher.status))
+    if locked.rowcount != 1:
+        raise BookingRefused(f"no teacher {teacher_id}")
+    teacher = db.session.get(Teacher, teacher_id, populate_existing=True)
+    # Lock the sessions in id order (PostgreSQL; SQLite holds its write lock already): two teachers
+    # racing for overlapping sessions queue up here instead of deadlocking.
+    sessions = db.session.scalars(
+        db.select(LessonSession)
+        .where(LessonSession.id.in_(session_ids))
+        .order_by(LessonSession.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    if len(sessions) != len(set(session_ids)):
+        raise BookingRefused("unknown session")
+    now = district_now()
+    booked = _booked_sessions(teacher_id, [s.date for s in sessions])
+    for session in sorted(sessions, key=lambda s: (s.date, s.start_min)):
+        order = session.order
+        school = db.session.get(School, order.school_id)
+        if session.status not in UNFILLED:
+            raise BookingRefused(f"session {session.id} is already {session.status}")
+        if datetime.combine(session.date, datetime.min.time()) + timedelta(minutes=session.start_min) <= now:
+            raise BookingRefused(f"session {session.id} has already started")
+        if db.session.scalar(
+            db.select(school_blocked.c.teacher_id).where(
+                school_blocked.c.school_id == school.npsn, school_blocked.c.teacher_id == teacher_id
+            )
+        ):
+            raise BookingRefused("the school does not take this teacher")
+        reason = rule_violation(teacher, session, school, booked)
+        if reason:
+            raise BookingRefused(f"session {session.id}: {reason}")
+        booked.append((session, school))
+    # 2. Compare-and-set: only sessions still unfilled change; anything less means someone was faster.
+    changed = db.session.execute(
+        update(LessonSession)
+        .where(LessonSession.id.in_([s.id for s in sessions]), LessonSession.status.in_(UNFILLED))
+        .values(status="booked", teacher_id=teacher_id)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != len(sessions):
+        raise BookingRefused("another teacher booked it first")
+    for session in sessions:
+        db.session.refresh(session)
+    for order in {s.order for s in sessions}:
+        db.session.refresh(order)
+        order.refresh_status()
+    db.session.flush()
+    return sessions
+
+
+def claimable(teacher: Teacher, order: Order) -> list[LessonSession]:
+    """The order's open future sessions that the teacher could book now (no writes)."""
+    school = db.session.get(School, order.school_id)
+    now = district_now()
+    future = [
+        s
+        for s in order.sessions
+        if s.status in UNFILLED and datetime.combine(s.date, datetime.min.time()) + timedelta(minutes=s.start_min) > now
+    ]
+    if not future or teacher.id in {t.id for t in school.blocked}:
+        return []
+    booked = _booked_sessions(teacher.id, [s.date for s in future])
+    chosen = []
+    for session in sorted(future, key=lambda s: (s.date, s.start_min)):
+        if rule_violation(teacher, session, school, booked) is None:
+            chosen.append(session)
+            booked.append((session, school))
+    return chosen
+
+
+def open_orders_for(teacher: Teacher, limit: int = 200) -> list[tuple[Order, list[LessonSession]]]:
+    """Orders with sessions the teacher could take: subject, level, reach, availability, no clash, cap."""
+    district = get_district()
+    reach = min(teacher.radius_km, district.max_radius_km)
+    box = reach / 100  # degrees, a generous box before the exact distance
+    query = (
+        db.select(Order)
+        .join(School, Order.school_id == School.npsn)
+        .where(Order.status.in_(("open", "partly_booked")))
+        .where(Order.subject.in_(teacher.subjects), Order.level.in_(teacher.levels))
+        .where(School.lat.between(teacher.lat - box, teacher.lat + box), School.lon.between(teacher.lon - box, teacher.lon + box))
+        .order_by(Order.urgent.desc(), Order.id)
+    )
+    found = []
+    for order in db.session.scalars(query):
+        sessions = claimable(teacher, order)
+        if sessions:
+            found.append((order, sessions))
+            if len(found) >= limit:
+                break
+    return found
+
+
+def schedule(teacher_id: int, first: date, last: date) -> list[LessonSession]:
+    return db.session.scalars(
+        db.select(LessonSession)
+        .where(LessonSession.teacher_id == teacher_id, LessonSession.status.in_(("booked", "held", "no_show")))
+        .where(LessonSession.date.between(first, last))
+        .order_by(LessonSession.date, LessonSession.start_min)
+    ).all()
