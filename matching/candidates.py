@@ -123,4 +123,3 @@ def build_candidates(inst: Instance, exclude: dict[int, set[int]] | None = None)
     by_teacher = np.split(teacher_order, np.searchsorted(pair_teacher[teacher_order], np.arange(1, inst.n_teachers)))
     travel_min, school_km = travel_matrix(inst)
     return Candidates(pair_session, pair_teacher, pair_km, by_session, by_teacher, travel_min, school_km)
-

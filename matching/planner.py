@@ -38,9 +38,9 @@ FAVOURITE = 50
 NEIGHBOURHOOD_DAYS = [1, 1, 2, 3]
 # Search budget in CP-SAT deterministic time per second of the time limit, and the overhead
 # charged per iteration for building its model (calibrated on the 2-core reference machine).
-DETERMINISTIC_PER_SECOND = 1.0
+DETERMINISTIC_PER_SECOND = 0.95
 ITERATION_OVERHEAD = 0.1
-LP_MERGE_AT = 0.5  # share of the budget after which the LP's rounding is merged
+LP_MERGE_AT = 0.5  # the latest share of the budget at which the LP's rounding is merged
 LP_SECONDS_PER_PAIR = 1.1e-4  # measured: 40 s for 363,000 pairs on one core of the reference machine
 LP_SHARE = 0.75  # use the LP only if its estimated time is within this share of the limit
 
@@ -290,7 +290,10 @@ class Planner:
         lp_job = _LPJob(inst, self.cand, threads=2 if LP_MERGE_AT == 0 else 1) if use_lp else None
         if lp_job is None:
             bound = float(inst.session_weight[self.has_candidates].sum())  # trivial but valid: what has a candidate
-        merge_at = budget * LP_MERGE_AT if lp_job else None
+        # The LP's time is charged to the budget as its estimate, not as measured, so that the
+        # search (and so the plan) is the same on every run with the same seed and workers.
+        lp_estimate = self.cand.n_pairs * LP_SECONDS_PER_PAIR * DETERMINISTIC_PER_SECOND
+        merge_at = min(lp_estimate, budget * LP_MERGE_AT) if lp_job else None
         iteration = 0
         reachable = float(inst.session_weight[self.has_candidates].sum())
         while spent < budget and time.monotonic() - began < time_limit - 0.05:
@@ -298,6 +301,7 @@ class Planner:
                 break  # provably nothing left to gain
             if merge_at is not None and spent >= merge_at:
                 merge_at = None
+                spent = max(spent, lp_estimate)
                 bound, x, lp_stats = lp_job.result()
                 self.lp_cover = np.bincount(self.cand.pair_session, weights=x, minlength=inst.n_sessions)
                 rounded = self.lp_rounding(x)

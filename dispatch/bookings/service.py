@@ -38,7 +38,9 @@ def _week(day: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def rule_violation(teacher: Teacher, session: LessonSession, school: School, booked: list[tuple[LessonSession, School]]) -> str | None:
+def rule_violation(
+    teacher: Teacher, session: LessonSession, school: School, booked: list[tuple[LessonSession, School]]
+) -> str | None:
     """Why `teacher` may not teach `session` given their `booked` sessions, or None. Pure reads, no writes."""
     district = get_district()
     order = session.order
@@ -168,7 +170,10 @@ def open_orders_for(teacher: Teacher, limit: int = 200) -> list[tuple[Order, lis
         .join(School, Order.school_id == School.npsn)
         .where(Order.status.in_(("open", "partly_booked")))
         .where(Order.subject.in_(teacher.subjects), Order.level.in_(teacher.levels))
-        .where(School.lat.between(teacher.lat - box, teacher.lat + box), School.lon.between(teacher.lon - box, teacher.lon + box))
+        .where(
+            School.lat.between(teacher.lat - box, teacher.lat + box),
+            School.lon.between(teacher.lon - box, teacher.lon + box),
+        )
         .order_by(Order.urgent.desc(), Order.id)
     )
     found = []

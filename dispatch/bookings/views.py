@@ -83,9 +83,16 @@ class Claim(MethodView):
         if wanted is None:
             wanted = [s.id for s in claimable(teacher, order)]
             if not wanted:
-                abort(409, message="Nothing in this order is open for you: taken, clashing, out of reach or over your cap.")
+                abort(
+                    409,
+                    message="Nothing in this order is open for you: taken, clashing, out of reach or over your cap.",
+                )
         elif not set(wanted) <= {s.id for s in order.sessions}:
-            abort(422, message="session_ids: not sessions of this order", errors={"json": {"session_ids": ["not sessions of this order"]}})
+            abort(
+                422,
+                message="session_ids: not sessions of this order",
+                errors={"json": {"session_ids": ["not sessions of this order"]}},
+            )
         try:
             sessions = book(teacher.id, wanted)
         except BookingRefused as refused:

@@ -18,7 +18,11 @@ def claim(client, world, order_id, who="user_t1", body=None):
 
 
 def new_order(school, start=450, end=530, day=MONDAY, subject="MTK", periods=2):
-    order = f.order(school, subject=subject, sessions=[LessonSession(date=day, start_min=start, end_min=end, periods=periods, status="open")])
+    order = f.order(
+        school,
+        subject=subject,
+        sessions=[LessonSession(date=day, start_min=start, end_min=end, periods=periods, status="open")],
+    )
     db.session.commit()
     return order
 
@@ -76,7 +80,10 @@ def test_claim_refuses_over_the_weekly_cap(client, world):
     [
         (lambda w: setattr(w.teacher_1, "subjects", ["IPA"]), "teach"),
         (lambda w: setattr(w.teacher_1, "radius_km", 1.0), "km"),
-        (lambda w: setattr(w.teacher_1, "availability", [{"day": 2, "start": "07:00", "end": "12:00"}]), "availability"),
+        (
+            lambda w: setattr(w.teacher_1, "availability", [{"day": 2, "start": "07:00", "end": "12:00"}]),
+            "availability",
+        ),
         (lambda w: setattr(w.teacher_1, "status", "paused"), "paused"),
         (lambda w: w.school_a.blocked.append(w.teacher_1), "does not take"),
     ],

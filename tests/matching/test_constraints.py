@@ -176,3 +176,17 @@ def test_malformed_instance_names_the_element(mutate, named):
     mutate(data)
     with pytest.raises(InstanceError, match=named.replace("[", r"\[").replace("]", r"\]")):
         parse_instance(data)
+
+
+def test_same_seed_and_workers_give_the_same_plan():
+    teachers = [teacher(f"T{i}", lon=102.10 + 0.01 * i, cap=4 + i % 3) for i in range(6)]
+    sessions = [
+        session(f"L{i}", school=("S1", "S2")[i % 2], day=i % 3, start=f"{7 + i % 4:02d}:00", end=f"{8 + i % 4:02d}:10")
+        for i in range(18)
+    ]
+    data = instance(teachers, sessions)
+    plans = []
+    for _ in range(2):
+        inst = parse_instance(data)
+        plans.append(Planner(inst, build_candidates(inst), seed=7, workers=2).solve(1.0).assignment)
+    assert plans[0] == plans[1]
