@@ -14,7 +14,7 @@ import numpy as np
 
 from matching.candidates import haversine_km
 from matching.instance import Instance
-from matching.repair import blockers, relocate
+from matching.repair import one_swap
 from matching.state import Plan
 from scheduling.geo import distance_km
 
@@ -104,15 +104,9 @@ class Ranker:
         repaired = []
         nearest = sorted(zip(teachers.tolist(), kms.tolist(), strict=True), key=lambda td: td[1])[: self.REPAIR_TRIES]
         for t, d in nearest:
-            blocking = blockers(plan, s, t)
-            if not blocking or len(blocking) != 1:
-                continue
-            b = blocking[0]
-            plan.unassign(b)
-            t2 = relocate(plan, b, t, fixed)
-            ok = t2 is not None and plan.fits(s, t)
-            plan.assign(b, t)
-            if ok:
+            move = one_swap(plan, s, t, fixed)
+            if move is not None:
+                b, t2 = move
                 repaired.append(Ranked(t, self._score(s, t, d) - 1000.0, d, (b, t, t2)))
                 if len(repaired) >= limit:
                     break

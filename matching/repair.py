@@ -39,6 +39,19 @@ def relocate(plan: Plan, b: int, avoid: int, fixed: dict[int, int]) -> int | Non
     return None
 
 
+def one_swap(plan: Plan, s: int, t: int, fixed: dict[int, int]) -> tuple[int, int] | None:
+    """(b, t2) when moving t's single blocking session b to teacher t2 lets t take s; the plan is left as it was."""
+    blocking = blockers(plan, s, t)
+    if not blocking or len(blocking) != 1:
+        return None
+    b = blocking[0]
+    plan.unassign(b)
+    t2 = relocate(plan, b, t, fixed)
+    ok = t2 is not None and plan.fits(s, t)
+    plan.assign(b, t)
+    return (b, t2) if ok else None
+
+
 def try_insert(plan: Plan, s: int, fixed: dict[int, int], allow_moves: bool = True) -> bool:
     """Cover s: a free candidate if there is one, else one candidate after moving its single blocking session."""
     cand = plan.cand
@@ -51,17 +64,13 @@ def try_insert(plan: Plan, s: int, fixed: dict[int, int], allow_moves: bool = Tr
     if not allow_moves:
         return False
     for t in teachers:
-        blocking = blockers(plan, s, t)
-        if not blocking or len(blocking) != 1:
-            continue
-        b = blocking[0]
-        plan.unassign(b)
-        t2 = relocate(plan, b, t, fixed)
-        if t2 is not None and plan.fits(s, t):
+        move = one_swap(plan, s, t, fixed)
+        if move is not None:
+            b, t2 = move
+            plan.unassign(b)
             plan.assign(b, t2)
             plan.assign(s, t)
             return True
-        plan.assign(b, t)
     return False
 
 

@@ -87,8 +87,8 @@ def fresh_login_per_request(app) -> None:
         g.pop("_login_user", None)
 
 
-@pytest.fixture
-def app(database):
+def build_app(database: str):
+    """An app on the database with its tables and the district row, and a fresh login per request."""
     app = create_app(make_config(database))
     fresh_login_per_request(app)
     with app.app_context():
@@ -96,7 +96,12 @@ def app(database):
             db.create_all()
         ensure_district()
         db.session.commit()
-        yield app
+    return app
+
+
+def clear_database(app, database: str) -> None:
+    """Leave the database as the next test expects it: no tables on SQLite, empty tables on PostgreSQL."""
+    with app.app_context():
         db.session.remove()
         if database.startswith("sqlite"):
             db.drop_all()
@@ -105,6 +110,25 @@ def app(database):
             with db.engine.begin() as conn:
                 conn.execute(sa.text(f"truncate {names} restart identity cascade"))
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database):
+    app = build_app(database)
+    with app.app_context():
+        yield app
+    clear_database(app, database)
+
+
+@pytest.fixture
+def shared_app(database, tmp_path):
+    """An app whose database several threads can share (a file for SQLite: in-memory is one connection).
+
+    No app context is pushed: each request, in whichever thread, opens its own."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}" if database.startswith("sqlite") else database
+    app = build_app(url)
+    yield app
+    clear_database(app, url)
 
 
 @pytest.fixture

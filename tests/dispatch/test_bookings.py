@@ -106,101 +106,52 @@ def test_claim_unknown_or_foreign_sessions(client, world):
     assert claim(client, world, world.order_a.id, who="op_a").status_code == 403
 
 
-@pytest.fixture
-def shared_database(database, tmp_path):
-    """A database several threads can share: a file for SQLite (in-memory would be one connection)."""
-    if database.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / 'race.db'}"
-    return database
-
-
-def test_many_teachers_race_for_one_session(shared_database):
-    """20 teachers claim one session at the same instant: exactly one booking, 19 clear 409s."""
-    from dispatch import create_app
-    from dispatch.district.service import ensure_district
-    from tests.conftest import fresh_login_per_request, make_config
-
-    app = create_app(make_config(shared_database))
-    fresh_login_per_request(app)
-    with app.app_context():
-        if shared_database.startswith("sqlite"):
-            db.create_all()
-        ensure_district()
-        f.kecamatan()
-        school = f.school(npsn="10509999", level="SMP")
-        order = new_order(school)
-        users = [f.user("teacher", teacher_id=f.teacher(name=f"Guru {i}").id) for i in range(20)]
-        db.session.commit()
-        headers = [f.auth(u) for u in users]
-        order_id, session_id = order.id, order.sessions[0].id
-        db.session.remove()
+def race(app, requests: list[tuple[str, dict]]) -> list[int]:
+    """Send the POSTs from one thread each, released together; the status codes."""
     statuses: list[int] = []
-    barrier = threading.Barrier(len(headers))
+    barrier = threading.Barrier(len(requests))
 
-    def attempt(h):
+    def attempt(url, headers):
         client = app.test_client()
         barrier.wait()
-        statuses.append(client.post(f"/api/v1/orders/{order_id}/claim", json={}, headers=h).status_code)
+        statuses.append(client.post(url, json={}, headers=headers).status_code)
 
-    threads = [threading.Thread(target=attempt, args=(h,)) for h in headers]
+    threads = [threading.Thread(target=attempt, args=request) for request in requests]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    with app.app_context():
+    return statuses
+
+
+def test_many_teachers_race_for_one_session(shared_app):
+    """20 teachers claim one session at the same instant: exactly one booking, 19 clear 409s."""
+    with shared_app.app_context():
+        f.kecamatan()
+        order = new_order(f.school(npsn="10509999", level="SMP"))
+        users = [f.user("teacher", teacher_id=f.teacher(name=f"Guru {i}").id) for i in range(20)]
+        db.session.commit()
+        requests = [(f"/api/v1/orders/{order.id}/claim", f.auth(u)) for u in users]
+        order_id, session_id = order.id, order.sessions[0].id
+        db.session.remove()
+    statuses = race(shared_app, requests)
+    with shared_app.app_context():
         session = db.session.get(LessonSession, session_id)
         assert sorted(statuses) == [200] + [409] * 19
         assert session.status == "booked" and session.teacher_id is not None
         assert db.session.get(Order, order_id).status == "booked"
-        if not shared_database.startswith("sqlite"):
-            import sqlalchemy as sa
-
-            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(sa.text(f"truncate {names} restart identity cascade"))
-            db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
 
 
-def test_one_teacher_claiming_two_clashing_orders_at_once_gets_one(shared_database):
-    from dispatch import create_app
-    from dispatch.district.service import ensure_district
-    from tests.conftest import fresh_login_per_request, make_config
-
-    app = create_app(make_config(shared_database))
-    fresh_login_per_request(app)
-    with app.app_context():
-        if shared_database.startswith("sqlite"):
-            db.create_all()
-        ensure_district()
+def test_one_teacher_claiming_two_clashing_orders_at_once_gets_one(shared_app):
+    with shared_app.app_context():
         f.kecamatan()
         school = f.school(npsn="10509998", level="SMP")
         orders = [new_order(school, start=450, end=530), new_order(school, start=480, end=560)]
-        user = f.user("teacher", teacher_id=f.teacher().id)
+        header = f.auth(f.user("teacher", teacher_id=f.teacher().id))
         db.session.commit()
-        header, ids = f.auth(user), [o.id for o in orders]
+        requests = [(f"/api/v1/orders/{o.id}/claim", header) for o in orders]
         db.session.remove()
-    statuses: list[int] = []
-    barrier = threading.Barrier(2)
-
-    def attempt(order_id):
-        client = app.test_client()
-        barrier.wait()
-        statuses.append(client.post(f"/api/v1/orders/{order_id}/claim", json={}, headers=header).status_code)
-
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    with app.app_context():
+    statuses = race(shared_app, requests)
+    with shared_app.app_context():
         booked = db.session.scalars(db.select(LessonSession).where(LessonSession.status == "booked")).all()
         assert sorted(statuses) == [200, 409] and len(booked) == 1
-        if not shared_database.startswith("sqlite"):
-            import sqlalchemy as sa
-
-            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(sa.text(f"truncate {names} restart identity cascade"))
-            db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
