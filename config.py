@@ -66,6 +66,11 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = "id"
 
+    # Students rate without an account: limit per client address. With several processes, point
+    # the limiter at Redis (RATELIMIT_STORAGE_URI=redis://...) so they share the counts.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATINGS_RATE_LIMIT = os.environ.get("RATINGS_RATE_LIMIT", "30 per minute")
+
 
 class DevelopmentConfig(Config):
     pass

@@ -15,11 +15,12 @@ def create_app(config: type[Config] | Config) -> Flask:
     app.json.sort_keys = False  # fields in the order the schemas declare them
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from dispatch.extensions import api, db, login_manager, migrate
+    from dispatch.extensions import api, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
+    limiter.init_app(app)
     from dispatch.validation import IdConverter, id_param_schema
 
     app.url_map.converters["id"] = IdConverter
@@ -34,11 +35,23 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.bookings.views import blp as bookings_blp
     from dispatch.district.views import blp as district_blp
     from dispatch.imports.views import blp as imports_blp
+    from dispatch.lessons.views import blp as lessons_blp
     from dispatch.orders.views import blp as orders_blp
     from dispatch.schools.views import blp as schools_blp
     from dispatch.teachers.views import blp as teachers_blp
+    from ratings.views import blp as ratings_blp
 
-    for blueprint in (accounts_blp, district_blp, schools_blp, teachers_blp, orders_blp, bookings_blp, imports_blp):
+    for blueprint in (
+        accounts_blp,
+        district_blp,
+        schools_blp,
+        teachers_blp,
+        orders_blp,
+        bookings_blp,
+        lessons_blp,
+        ratings_blp,
+        imports_blp,
+    ):
         api.register_blueprint(blueprint)
 
     from dispatch.errors import register_error_handlers

@@ -1,5 +1,7 @@
 """Extensions, created unbound here and bound to the app in the factory."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -25,3 +27,4 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)
 api = Api()
 login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address)

@@ -6,6 +6,7 @@ from dispatch.idempotency import IdempotencyRecord
 from dispatch.orders.models import LessonSession, Order
 from dispatch.schools.models import School, school_blocked, school_favourite
 from dispatch.teachers.models import Teacher
+from ratings.models import Rating
 
 __all__ = [
     "District",
@@ -13,6 +14,7 @@ __all__ = [
     "Kecamatan",
     "LessonSession",
     "Order",
+    "Rating",
     "School",
     "Teacher",
     "User",

@@ -77,5 +77,15 @@ class LessonSession(db.Model):
     periods: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), default="open")
     teacher_id: Mapped[int | None] = mapped_column(ForeignKey("teacher.id"))
+    # Check-in: when, and how far from the school the phone said it was.
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime)
+    checkin_distance_m: Mapped[int | None] = mapped_column(Integer)
+    # The lesson record, for the school's report cards.
+    topic: Mapped[str | None] = mapped_column(String(300))
+    present: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(String(2000))
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The short code students type (or scan) to rate the lesson.
+    rating_code: Mapped[str | None] = mapped_column(String(8), unique=True)
 
     order: Mapped[Order] = relationship(back_populates="sessions")

@@ -1,0 +1,92 @@
+"""After the booking: check-in at the school, the lesson record, and the rating code."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask_smorest import abort
+
+from dispatch.accounts.models import User
+from dispatch.district.service import district_now, get_district
+from dispatch.errors import field_error
+from dispatch.extensions import db
+from dispatch.orders.models import LessonSession
+from dispatch.schools.models import School
+from scheduling.geo import distance_km
+
+CHECKIN_EARLY = timedelta(minutes=30)  # a teacher may check in this long before the start
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B: read aloud in a classroom
+CODE_LENGTH = 6
+CODE_VALID_AFTER_END = timedelta(hours=24)
+
+
+def starts_at(session: LessonSession) -> datetime:
+    return datetime.combine(session.date, datetime.min.time()) + timedelta(minutes=session.start_min)
+
+
+def ends_at(session: LessonSession) -> datetime:
+    return datetime.combine(session.date, datetime.min.time()) + timedelta(minutes=session.end_min)
+
+
+def own_session(user: User, session_id: int) -> LessonSession:
+    """The caller's booked session: their own as a teacher, their school's as an operator; else 404."""
+    session = db.session.get(LessonSession, session_id)
+    visible = session is not None and (
+        (user.role == "teacher" and session.teacher_id == user.teacher_id and user.teacher_id is not None)
+        or (user.role == "school_operator" and session.order.school_id == user.school_id)
+        or user.role == "district_admin"
+    )
+    if not visible:
+        abort(404, message=f"No session {session_id} of yours.")
+    return session
+
+
+def check_in(user: User, session_id: int, lat: float, lon: float) -> LessonSession:
+    session = own_session(user, session_id)
+    if user.role != "teacher":
+        abort(403, message="Only the booked teacher checks in.")
+    if session.status not in ("booked", "held"):
+        abort(409, message=f"The session is {session.status}.")
+    now = district_now()
+    if not starts_at(session) - CHECKIN_EARLY <= now <= ends_at(session):
+        abort(409, message="Check-in opens 30 minutes before the lesson and closes at its end.")
+    school = db.session.get(School, session.order.school_id)
+    metres = distance_km((lat, lon), (school.lat, school.lon)) * 1000
+    allowed = get_district().checkin_distance_m
+    if metres > allowed:
+        field_error("lat", f"you are {metres:.0f} m from the school; check-in works within {allowed} m")
+    if session.checked_in_at is None:
+        session.checked_in_at = now
+        session.checkin_distance_m = round(metres)
+    session.status = "held"
+    session.order.refresh_status()
+    db.session.flush()
+    return session
+
+
+def record(user: User, session_id: int, topic: str, present: int, notes: str | None) -> LessonSession:
+    session = own_session(user, session_id)
+    if user.role != "teacher":
+        abort(403, message="The teacher who taught writes the lesson record.")
+    if session.status != "held":
+        abort(409, message="Check in first: the record is for a lesson that was held.")
+    session.topic, session.present, session.notes = topic.strip(), present, (notes or "").strip() or None
+    session.recorded_at = district_now()
+    db.session.flush()
+    return session
+
+
+def rating_code(user: User, session_id: int) -> tuple[str, datetime]:
+    """The session's code (made on first ask) and when it stops working."""
+    session = own_session(user, session_id)
+    if session.status != "held":
+        abort(409, message="A rating code exists for a held lesson (after check-in).")
+    if session.rating_code is None:
+        while True:
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            if db.session.scalar(db.select(LessonSession.id).where(LessonSession.rating_code == code)) is None:
+                break
+        session.rating_code = code
+        db.session.flush()
+    return session.rating_code, ends_at(session) + CODE_VALID_AFTER_END

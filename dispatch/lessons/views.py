@@ -1,0 +1,89 @@
+import io
+
+from flask import Response
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from dispatch.accounts.auth import roles_required
+from dispatch.idempotency import write_operation
+from dispatch.lessons.service import check_in, rating_code, record
+from dispatch.orders.schemas import SessionOut
+from dispatch.validation import Latitude, Longitude
+
+blp = Blueprint(
+    "lessons", __name__, url_prefix="/api/v1/sessions", description="Check-in, lesson records, rating codes"
+)
+
+
+class CheckInIn(Schema):
+    lat = Latitude(required=True)
+    lon = Longitude(required=True)
+
+
+class RecordIn(Schema):
+    topic = fields.String(required=True, validate=validate.Length(1, 300))
+    present = fields.Integer(required=True, strict=True, validate=validate.Range(0, 200))
+    notes = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+class LessonOut(SessionOut):
+    checked_in_at = fields.DateTime(allow_none=True)
+    checkin_distance_m = fields.Integer(allow_none=True)
+    topic = fields.String(allow_none=True)
+    present = fields.Integer(allow_none=True)
+    notes = fields.String(allow_none=True)
+
+
+class CodeOut(Schema):
+    code = fields.String()
+    valid_until = fields.DateTime()
+    qr = fields.String(metadata={"description": "path of the QR image (SVG) that opens the rating page"})
+
+
+@blp.route("/<id:session_id>/check-in")
+class CheckIn(MethodView):
+    @roles_required("teacher")
+    @write_operation
+    @blp.arguments(CheckInIn)
+    @blp.response(200, LessonOut)
+    def post(self, data, session_id):
+        """Check in at the school: the phone's position must be within the district's check-in distance."""
+        return check_in(current_user, session_id, data["lat"], data["lon"])
+
+
+@blp.route("/<id:session_id>/record")
+class Record(MethodView):
+    @roles_required("teacher")
+    @write_operation
+    @blp.arguments(RecordIn)
+    @blp.response(200, LessonOut)
+    def post(self, data, session_id):
+        """Write the lesson record: topic, students present, notes."""
+        return record(current_user, session_id, data["topic"], data["present"], data.get("notes"))
+
+
+@blp.route("/<id:session_id>/rating-code")
+class RatingCode(MethodView):
+    @roles_required("teacher", "school_operator")
+    @write_operation
+    @blp.response(200, CodeOut)
+    def get(self, session_id):
+        """The short code students use to rate this lesson, valid until 24 hours after it ends."""
+        code, valid_until = rating_code(current_user, session_id)
+        return {"code": code, "valid_until": valid_until, "qr": f"/api/v1/sessions/{session_id}/rating-qr.svg"}
+
+
+@blp.route("/<id:session_id>/rating-qr.svg")
+class RatingQr(MethodView):
+    @roles_required("teacher", "school_operator")
+    @write_operation
+    def get(self, session_id):
+        """The rating code as a QR image (SVG) to show on a phone or print."""
+        import segno
+
+        code, _valid_until = rating_code(current_user, session_id)
+        out = io.BytesIO()
+        segno.make(f"GURU-ONLINE-RATE:{code}", error="m").save(out, kind="svg", scale=8, border=2)
+        return Response(out.getvalue(), mimetype="image/svg+xml")

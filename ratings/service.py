@@ -1,0 +1,130 @@
+"""Storing students' stars and turning them into scores (the maths is in ratings/score.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+import numpy as np
+from flask import current_app
+from flask_smorest import abort
+from sqlalchemy.exc import IntegrityError
+
+from dispatch.district.service import district_now
+from dispatch.errors import field_error
+from dispatch.extensions import db
+from dispatch.lessons.service import CODE_VALID_AFTER_END, ends_at, starts_at
+from dispatch.orders.models import LessonSession
+from dispatch.teachers.models import Teacher
+from ratings.models import Rating
+from ratings.score import Score, fit, ranking
+
+
+def device_hash(device: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, device.encode(), hashlib.sha256).hexdigest()
+
+
+def rate(code: str, stars: int, tags: list[str], device: str) -> Rating:
+    """Store one student's rating of a held lesson, once per device. The caller commits."""
+    session = db.session.scalar(db.select(LessonSession).where(LessonSession.rating_code == code.strip().upper()))
+    if session is None:
+        abort(404, message="No lesson has this code.")
+    now = district_now()
+    if session.status != "held" or not starts_at(session) <= now <= ends_at(session) + CODE_VALID_AFTER_END:
+        field_error(
+            "code", "this code is not open for rating now (from the lesson's start until 24 hours after its end)"
+        )
+    hashed = device_hash(device)
+    if db.session.scalar(db.select(Rating.id).where(Rating.session_id == session.id, Rating.device_hash == hashed)):
+        abort(409, message="This device has already rated this lesson.")
+    rating = Rating(
+        session_id=session.id,
+        teacher_id=session.teacher_id,
+        school_id=session.order.school_id,
+        stars=stars,
+        tags=sorted(set(tags)),
+        device_hash=hashed,
+    )
+    db.session.add(rating)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        abort(409, message="This device has already rated this lesson.")
+    return rating
+
+
+def scores(now: datetime | None = None) -> tuple[dict[int, Score], float]:
+    """Every rated teacher's corrected score, from all ratings, and the district mean."""
+    rows = db.session.execute(db.select(Rating.teacher_id, Rating.school_id, Rating.stars, Rating.created_at)).all()
+    if not rows:
+        return {}, 0.0
+    now = now or datetime.now()
+    teachers = np.array([r[0] for r in rows])
+    school_ids = sorted({r[1] for r in rows})
+    school_index = {s: i for i, s in enumerate(school_ids)}
+    schools = np.array([school_index[r[1]] for r in rows])
+    stars = np.array([r[2] for r in rows], dtype=float)
+    age = np.array([max((now - (r[3] or now)) / timedelta(days=1), 0.0) for r in rows])
+    fitted, _offsets, mean = fit(
+        teachers, schools, stars, age, n_teachers=int(teachers.max()) + 1, n_schools=len(school_ids)
+    )
+    return fitted, mean
+
+
+def ranked_teachers(subject: str | None, level: str | None, kecamatan_code: str | None) -> list[dict]:
+    fitted, _mean = scores()
+    query = db.select(Teacher).where(Teacher.id.in_(list(fitted)))
+    if kecamatan_code:
+        query = query.where(Teacher.kecamatan_code == kecamatan_code)
+    teachers = {t.id: t for t in db.session.scalars(query)}
+    no_shows = dict(
+        db.session.execute(
+            db.select(LessonSession.teacher_id, db.func.count())
+            .where(LessonSession.status == "no_show")
+            .group_by(LessonSession.teacher_id)
+        ).all()
+    )
+    out = []
+    for score in ranking(fitted):
+        teacher = teachers.get(score.teacher)
+        if teacher is None or (subject and subject not in teacher.subjects) or (level and level not in teacher.levels):
+            continue
+        out.append(
+            {
+                "teacher_id": score.teacher,
+                "name": teacher.name,
+                "score": round(score.score, 3),
+                "ratings": score.ratings,
+                "low": round(score.low, 3),
+                "high": round(score.high, 3),
+                # School operators' reliability flags stay apart from the students' stars.
+                "no_shows": no_shows.get(score.teacher, 0),
+            }
+        )
+    return out
+
+
+def my_ratings(teacher_id: int) -> dict:
+    """A teacher's own summary: score, count, stars distribution and tags; never who rated."""
+    fitted, mean = scores()
+    rows = db.session.execute(db.select(Rating.stars, Rating.tags).where(Rating.teacher_id == teacher_id)).all()
+    distribution = {str(k): 0 for k in range(1, 6)}
+    tags: dict[str, int] = {}
+    for stars, row_tags in rows:
+        distribution[str(stars)] += 1
+        for tag in row_tags or []:
+            tags[tag] = tags.get(tag, 0) + 1
+    score = fitted.get(teacher_id)
+    return {
+        "teacher_id": teacher_id,
+        "ratings": len(rows),
+        "score": round(score.score, 3) if score else None,
+        "low": round(score.low, 3) if score else None,
+        "high": round(score.high, 3) if score else None,
+        "district_mean": round(mean, 3) if rows else None,
+        "stars": distribution,
+        "tags": dict(sorted(tags.items(), key=lambda kv: -kv[1])),
+    }

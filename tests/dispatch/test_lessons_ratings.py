@@ -1,0 +1,153 @@
+"""Check-in, the lesson record, rating codes, students' stars and the ranking."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+import dispatch.lessons.service as lessons
+import ratings.service as rating_service
+from dispatch.extensions import db
+from dispatch.orders.models import LessonSession
+from ratings.models import Rating
+from tests.factories import next_weekday
+
+DAY = next_weekday(0)
+START = datetime.combine(DAY, datetime.min.time()) + timedelta(minutes=450)  # 07:30
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The district's clock, set by the test."""
+    now = {"value": START + timedelta(minutes=5)}
+    for module in (lessons, rating_service):
+        monkeypatch.setattr(module, "district_now", lambda: now["value"])
+    return now
+
+
+@pytest.fixture
+def booked(world):
+    session = world.order_a.sessions[0]  # 07:30-08:50 at school A, next Monday
+    session.status, session.teacher_id = "booked", world.teacher_1.id
+    world.order_a.refresh_status()
+    db.session.commit()
+    return session
+
+
+def check_in(client, world, session, lat=-1.4861, lon=102.1177, who="user_t1"):
+    return client.post(
+        f"/api/v1/sessions/{session.id}/check-in", json={"lat": lat, "lon": lon}, headers=world.headers(who)
+    )
+
+
+def test_check_in_at_the_school_holds_the_lesson(client, world, booked, clock):
+    response = check_in(client, world, booked, lat=-1.4870, lon=102.1180)  # about 100 m away
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "held"
+    assert 50 < response.get_json()["checkin_distance_m"] < 150
+
+
+def test_check_in_too_far_is_422_with_the_distance(client, world, booked, clock):
+    response = check_in(client, world, booked, lat=-1.50, lon=102.12)  # about 1.6 km away
+    assert response.status_code == 422
+    assert " m from the school" in response.get_json()["message"] and "lat" in response.get_json()["errors"]["json"]
+    db.session.expire_all()
+    assert db.session.get(LessonSession, booked.id).status == "booked"
+
+
+def test_check_in_only_around_the_lesson_and_only_by_its_teacher(client, world, booked, clock):
+    clock["value"] = START - timedelta(hours=2)
+    assert check_in(client, world, booked).status_code == 409
+    clock["value"] = START + timedelta(minutes=10)
+    assert check_in(client, world, booked, who="user_t2").status_code == 404
+    assert check_in(client, world, booked).status_code == 200
+
+
+def test_lesson_record_after_check_in(client, world, booked, clock):
+    url = f"/api/v1/sessions/{booked.id}/record"
+    body = {"topic": "Persamaan linear", "present": 28, "notes": "PR halaman 12"}
+    assert client.post(url, json=body, headers=world.headers("user_t1")).status_code == 409  # not held yet
+    check_in(client, world, booked)
+    response = client.post(url, json=body, headers=world.headers("user_t1"))
+    assert response.status_code == 200 and response.get_json()["topic"] == "Persamaan linear"
+    bad = client.post(url, json={"topic": "", "present": -1}, headers=world.headers("user_t1"))
+    assert bad.status_code == 422 and {"topic", "present"} <= set(bad.get_json()["errors"]["json"])
+
+
+def held_code(client, world, session):
+    check_in(client, world, session)
+    response = client.get(f"/api/v1/sessions/{session.id}/rating-code", headers=world.headers("user_t1"))
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def rate(client, code, stars=5, device="device-0001", tags=None):
+    return client.post("/api/v1/ratings", json={"code": code, "stars": stars, "device": device, "tags": tags or []})
+
+
+def test_rating_code_and_qr(client, world, booked, clock):
+    data = held_code(client, world, booked)
+    assert len(data["code"]) == 6
+    assert data["valid_until"].startswith((START + timedelta(minutes=80, hours=24)).date().isoformat())
+    again = client.get(f"/api/v1/sessions/{booked.id}/rating-code", headers=world.headers("op_a")).get_json()
+    assert again["code"] == data["code"]
+    with client.get(data["qr"], headers=world.headers("user_t1")) as qr:
+        assert qr.status_code == 200 and qr.mimetype == "image/svg+xml" and b"<svg" in qr.get_data()
+
+
+def test_one_rating_per_device(client, world, booked, clock):
+    code = held_code(client, world, booked)["code"]
+    assert rate(client, code, tags=["jelas", "sabar"]).status_code == 201
+    assert rate(client, code).status_code == 409
+    assert rate(client, code.lower(), device="device-0002").status_code == 201
+    assert db.session.scalar(db.select(db.func.count(Rating.id))) == 2
+    assert "device-0001" not in str(db.session.scalars(db.select(Rating.device_hash)).all())
+
+
+def test_code_window(client, world, booked, clock):
+    code = held_code(client, world, booked)["code"]
+    clock["value"] = START + timedelta(minutes=80, hours=24, seconds=1)
+    response = rate(client, code)
+    assert response.status_code == 422 and "code" in response.get_json()["errors"]["json"]
+    assert rate(client, "ZZZZZZ").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [({"stars": 6}, "stars"), ({"stars": 0}, "stars"), ({"stars": "5"}, "stars"), ({"tags": ["bagus sekali"]}, "tags"),
+     ({"device": ""}, "device")],
+)  # fmt: skip
+def test_bad_ratings_are_422(client, world, booked, clock, body, field):
+    code = held_code(client, world, booked)["code"]
+    data = {"code": code, "stars": 4, "device": "device-0003", **body}
+    response = client.post("/api/v1/ratings", json=data)
+    assert response.status_code == 422 and field in response.get_json()["errors"]["json"]
+    assert db.session.scalar(db.select(db.func.count(Rating.id))) == 0
+
+
+def test_ratings_are_rate_limited_per_address(app, client, world, booked, clock):
+    app.config["RATINGS_RATE_LIMIT"] = "5 per minute"
+    code = held_code(client, world, booked)["code"]
+    statuses = [rate(client, code, device=f"device-{i:04d}").status_code for i in range(7)]
+    assert statuses == [201] * 5 + [429] * 2
+    other = client.post(
+        "/api/v1/ratings",
+        json={"code": code, "stars": 4, "device": "device-9999"},
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+    )
+    assert other.status_code == 201
+
+
+def test_ranking_and_own_summary(client, world, booked, clock):
+    code = held_code(client, world, booked)["code"]
+    for i, stars in enumerate([5, 4, 5]):
+        rate(client, code, stars=stars, device=f"device-{i:04d}", tags=["jelas"])
+    ranking = client.get("/api/v1/teachers/ranking?subject=MTK&level=SMP", headers=world.headers("op_a"))
+    assert ranking.status_code == 200
+    [row] = ranking.get_json()
+    assert row["teacher_id"] == world.teacher_1.id and row["ratings"] == 3
+    assert 1 <= row["low"] <= row["score"] <= row["high"] <= 5 and row["no_shows"] == 0
+    assert client.get("/api/v1/teachers/ranking?subject=IPS", headers=world.headers("admin")).get_json() == []
+    assert client.get("/api/v1/teachers/ranking", headers=world.headers("user_t1")).status_code == 403
+    mine = client.get("/api/v1/me/ratings", headers=world.headers("user_t1")).get_json()
+    assert mine["ratings"] == 3 and mine["stars"]["5"] == 2 and mine["tags"] == {"jelas": 3}
+    assert "device" not in str(mine)
