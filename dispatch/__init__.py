@@ -35,6 +35,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.bookings.views import blp as bookings_blp
     from dispatch.district.views import blp as district_blp
     from dispatch.imports.views import blp as imports_blp
+    from dispatch.lessons import export  # noqa: F401  (adds the CSV route to the schools blueprint)
     from dispatch.lessons.views import blp as lessons_blp
     from dispatch.orders.views import blp as orders_blp
     from dispatch.schools.views import blp as schools_blp

@@ -53,6 +53,17 @@ def register_cli(app: Flask) -> None:
         for username, password, role in summary["logins"]:
             click.echo(f"  {username} / {password} / {role}")
 
+    @app.cli.command("mark-no-shows")
+    def mark_no_shows_command():
+        """Mark booked lessons with no check-in by the grace time as no-shows; reopen what is still ahead.
+
+        Run it every few minutes (cron or a systemd timer) during school hours."""
+        from dispatch.lessons.service import mark_no_shows
+
+        missed, reopened = mark_no_shows()
+        db.session.commit()
+        click.echo(f"no-shows: {len(missed)}, reopened for dispatch: {len(reopened)}")
+
     @app.cli.command("import-csv")
     @click.argument("kind", type=click.Choice(["schools", "teachers"]))
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))

@@ -90,3 +90,88 @@ def rating_code(user: User, session_id: int) -> tuple[str, datetime]:
         session.rating_code = code
         db.session.flush()
     return session.rating_code, ends_at(session) + CODE_VALID_AFTER_END
+
+
+FLAGS = ("late", "no_show")
+
+
+def confirm(user: User, session_id: int) -> LessonSession:
+    """The school operator confirms the lesson was held."""
+    session = own_session(user, session_id)
+    if session.status not in ("booked", "held"):
+        abort(409, message=f"The session is {session.status}.")
+    if starts_at(session) > district_now():
+        abort(409, message="A lesson can be confirmed once it has started.")
+    session.status = "held"
+    session.confirmed_at = district_now()
+    session.order.refresh_status()
+    db.session.flush()
+    return session
+
+
+def flag(user: User, session_id: int, kind: str) -> LessonSession:
+    """The school flags the teacher late or absent; a no-show also ends the session's booking."""
+    session = own_session(user, session_id)
+    if session.teacher_id is None or session.status not in ("booked", "held", "no_show"):
+        abort(409, message="Only a booked lesson can be flagged.")
+    if starts_at(session) > district_now():
+        abort(409, message="A lesson can be flagged once it has started.")
+    session.flag = kind
+    if kind == "no_show":
+        session.status = "no_show"
+        session.order.refresh_status()
+    db.session.flush()
+    return session
+
+
+def mark_no_shows(now: datetime | None = None) -> tuple[list[LessonSession], list[LessonSession]]:
+    """Booked sessions with no check-in by start + the district's grace time become no-shows.
+
+    If the lesson has not ended, a replacement session for the rest of it is opened in the same
+    order, marked urgent, so dispatch can still send someone. Returns (no-shows, replacements).
+    The caller commits."""
+    now = now or district_now()
+    grace = timedelta(minutes=get_district().checkin_grace_min)
+    candidates = db.session.scalars(
+        db.select(LessonSession).where(
+            LessonSession.status == "booked", LessonSession.checked_in_at.is_(None), LessonSession.date <= now.date()
+        )
+    ).all()
+    missed, reopened = [], []
+    for session in candidates:
+        if starts_at(session) + grace > now:
+            continue
+        session.status = "no_show"
+        session.flag = "no_show"
+        missed.append(session)
+        left = int((ends_at(session) - now) / timedelta(minutes=1))
+        if left >= 30:  # worth sending someone for the rest of the lesson
+            start_min = session.end_min - left
+            replacement = LessonSession(
+                date=session.date,
+                start_min=start_min,
+                end_min=session.end_min,
+                periods=max(1, round(session.periods * left / (session.end_min - session.start_min))),
+                status="open",
+            )
+            session.order.sessions.append(replacement)
+            session.order.urgent = True
+            reopened.append(replacement)
+        session.order.refresh_status()
+    db.session.flush()
+    return missed, reopened
+
+
+def lesson_records(school_id: str, first, last, class_name: str | None) -> list[LessonSession]:
+    from dispatch.orders.models import Order
+
+    query = (
+        db.select(LessonSession)
+        .join(Order, LessonSession.order_id == Order.id)
+        .where(Order.school_id == school_id, LessonSession.date.between(first, last))
+        .where(LessonSession.status.in_(("held", "no_show")))
+        .order_by(Order.class_name, LessonSession.date, LessonSession.start_min)
+    )
+    if class_name:
+        query = query.where(Order.class_name == class_name)
+    return db.session.scalars(query).all()

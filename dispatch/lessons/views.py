@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from dispatch.accounts.auth import roles_required
 from dispatch.idempotency import write_operation
-from dispatch.lessons.service import check_in, rating_code, record
+from dispatch.lessons.service import FLAGS, check_in, confirm, flag, rating_code, record
 from dispatch.orders.schemas import SessionOut
 from dispatch.validation import Latitude, Longitude
 
@@ -34,6 +34,12 @@ class LessonOut(SessionOut):
     topic = fields.String(allow_none=True)
     present = fields.Integer(allow_none=True)
     notes = fields.String(allow_none=True)
+    confirmed_at = fields.DateTime(allow_none=True)
+    flag = fields.String(allow_none=True)
+
+
+class FlagIn(Schema):
+    flag = fields.String(required=True, validate=validate.OneOf(FLAGS))
 
 
 class CodeOut(Schema):
@@ -87,3 +93,24 @@ class RatingQr(MethodView):
         out = io.BytesIO()
         segno.make(f"GURU-ONLINE-RATE:{code}", error="m").save(out, kind="svg", scale=8, border=2)
         return Response(out.getvalue(), mimetype="image/svg+xml")
+
+
+@blp.route("/<id:session_id>/confirm")
+class Confirm(MethodView):
+    @roles_required("school_operator")
+    @write_operation
+    @blp.response(200, LessonOut)
+    def post(self, session_id):
+        """The school confirms the lesson was held."""
+        return confirm(current_user, session_id)
+
+
+@blp.route("/<id:session_id>/flag")
+class Flag(MethodView):
+    @roles_required("school_operator")
+    @write_operation
+    @blp.arguments(FlagIn)
+    @blp.response(200, LessonOut)
+    def post(self, data, session_id):
+        """The school flags the teacher late or absent (kept apart from students' stars)."""
+        return flag(current_user, session_id, data["flag"])

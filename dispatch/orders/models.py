@@ -85,6 +85,9 @@ class LessonSession(db.Model):
     present: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(String(2000))
     recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The school's word on the lesson, kept apart from students' stars: confirmed held, or flagged.
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    flag: Mapped[str | None] = mapped_column(String(10))  # late / no_show
     # The short code students type (or scan) to rate the lesson.
     rating_code: Mapped[str | None] = mapped_column(String(8), unique=True)
 

@@ -151,3 +151,62 @@ def test_ranking_and_own_summary(client, world, booked, clock):
     mine = client.get("/api/v1/me/ratings", headers=world.headers("user_t1")).get_json()
     assert mine["ratings"] == 3 and mine["stars"]["5"] == 2 and mine["tags"] == {"jelas": 3}
     assert "device" not in str(mine)
+
+
+def test_no_show_is_marked_after_the_grace_time_and_the_rest_reopened(app, world, booked, clock):
+    clock["value"] = START + timedelta(minutes=10)  # within the 15-minute grace
+    assert lessons.mark_no_shows() == ([], [])
+    clock["value"] = START + timedelta(minutes=16)
+    missed, reopened = lessons.mark_no_shows()
+    db.session.commit()
+    assert [s.id for s in missed] == [booked.id] and booked.status == "no_show" and booked.flag == "no_show"
+    [again] = reopened
+    assert (again.status, again.date, again.start_min, again.end_min) == ("open", DAY, 450 + 16, 530)
+    assert world.order_a.urgent is True and world.order_a.status == "partly_booked"
+
+
+def test_checked_in_lessons_are_not_no_shows(client, world, booked, clock):
+    check_in(client, world, booked)
+    clock["value"] = START + timedelta(minutes=40)
+    assert lessons.mark_no_shows() == ([], [])
+
+
+def test_school_confirms_and_flags(client, world, booked, clock):
+    url = f"/api/v1/sessions/{booked.id}"
+    assert client.post(f"{url}/confirm", headers=world.headers("op_b")).status_code == 404
+    response = client.post(f"{url}/confirm", headers=world.headers("op_a"))
+    assert response.status_code == 200 and response.get_json()["status"] == "held"
+    late = client.post(f"{url}/flag", json={"flag": "late"}, headers=world.headers("op_a"))
+    assert late.get_json()["flag"] == "late" and late.get_json()["status"] == "held"
+    assert client.post(f"{url}/flag", json={"flag": "rude"}, headers=world.headers("op_a")).status_code == 422
+    absent = client.post(f"{url}/flag", json={"flag": "no_show"}, headers=world.headers("op_a"))
+    assert absent.get_json()["status"] == "no_show"
+    row = client.get("/api/v1/teachers/ranking", headers=world.headers("admin")).get_json()
+    assert row == []  # no stars yet: reliability flags never make a score on their own
+
+
+def test_lesson_records_export_as_csv(client, world, booked, clock):
+    check_in(client, world, booked)
+    client.post(
+        f"/api/v1/sessions/{booked.id}/record",
+        json={"topic": "Pecahan, bagian 2", "present": 27},
+        headers=world.headers("user_t1"),
+    )
+    url = f"/api/v1/schools/{world.school_a.npsn}/lesson-records.csv?from={DAY.isoformat()}&to={DAY.isoformat()}"
+    response = client.get(url, headers=world.headers("op_a"))
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("tanggal,mulai,selesai,kelas,mapel,guru")
+    assert lines[1] == f'{DAY.isoformat()},07:30,08:50,VII A,MTK,Siti Lubis,hadir,27,"Pecahan, bagian 2",'
+    foreign = client.get(f"/api/v1/schools/{world.school_b.npsn}/lesson-records.csv", headers=world.headers("op_a"))
+    assert foreign.status_code == 403
+    bad = client.get(
+        f"/api/v1/schools/{world.school_a.npsn}/lesson-records.csv?from=2026-13-01", headers=world.headers("op_a")
+    )
+    assert bad.status_code == 422
+
+
+def test_mark_no_shows_command(runner, world, booked, clock):
+    clock["value"] = START + timedelta(minutes=70)
+    result = runner.invoke(args=["mark-no-shows"])
+    assert result.exit_code == 0 and "no-shows: 1, reopened for dispatch: 0" in result.output
