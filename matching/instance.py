@@ -186,6 +186,19 @@ def parse_instance(data: dict) -> Instance:
         cols["periods"].append(int(_number(session, "periods", where, 0, 100, default=1)))
         cols["weight"].append(_number(session, "weight", where, 0, 1e6, default=1.0))
 
+    # Extensions the service writes (the reference checker ignores them): per school, favourite
+    # and blocked teacher ids.
+    favourites: dict[int, set[int]] = {}
+    blocked: dict[int, set[int]] = {}
+    for i, school in enumerate(data["schools"]):
+        for key, table in (("favourites", favourites), ("blocked", blocked)):
+            ids = school.get(key) or []
+            unknown = [t for t in ids if str(t) not in teacher_index]
+            if unknown:
+                raise InstanceError(f"schools[{i}].{key}: unknown teachers {unknown}")
+            if ids:
+                table[i] = {teacher_index[str(t)] for t in ids}
+
     fixed = []
     for i, pair in enumerate(data.get("fixed", []) or []):
         where = f"fixed[{i}]"
@@ -229,6 +242,8 @@ def parse_instance(data: dict) -> Instance:
         session_weight=arr(cols["weight"], float),
         fixed=fixed,
         raw=data,
+        favourites=favourites,
+        blocked=blocked,
     )
 
 
