@@ -33,6 +33,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.accounts import auth  # noqa: F401  (registers the login loaders)
     from dispatch.accounts.views import blp as accounts_blp
     from dispatch.bookings.views import blp as bookings_blp
+    from dispatch.coverage.views import blp as coverage_blp
     from dispatch.district.views import blp as district_blp
     from dispatch.imports.views import blp as imports_blp
     from dispatch.lessons import export  # noqa: F401  (adds the CSV route to the schools blueprint)
@@ -51,6 +52,7 @@ def create_app(config: type[Config] | Config) -> Flask:
         bookings_blp,
         lessons_blp,
         ratings_blp,
+        coverage_blp,
         imports_blp,
     ):
         api.register_blueprint(blueprint)
