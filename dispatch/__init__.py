@@ -38,6 +38,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.imports.views import blp as imports_blp
     from dispatch.lessons import export  # noqa: F401  (adds the CSV route to the schools blueprint)
     from dispatch.lessons.views import blp as lessons_blp
+    from dispatch.offers.views import blp as offers_blp
     from dispatch.orders.views import blp as orders_blp
     from dispatch.schools.views import blp as schools_blp
     from dispatch.teachers.views import blp as teachers_blp
@@ -50,6 +51,7 @@ def create_app(config: type[Config] | Config) -> Flask:
         teachers_blp,
         orders_blp,
         bookings_blp,
+        offers_blp,
         lessons_blp,
         ratings_blp,
         coverage_blp,

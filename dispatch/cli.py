@@ -64,6 +64,15 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"no-shows: {len(missed)}, reopened for dispatch: {len(reopened)}")
 
+    @app.cli.command("expire-offers")
+    def expire_offers_command():
+        """Close offers past their time and send the next waves. Run every minute (cron)."""
+        from dispatch.offers.service import expire_offers
+
+        count = expire_offers()
+        db.session.commit()
+        click.echo(f"expired offers: {count}")
+
     @app.cli.command("import-csv")
     @click.argument("kind", type=click.Choice(["schools", "teachers"]))
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))

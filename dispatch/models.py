@@ -3,6 +3,7 @@
 from dispatch.accounts.models import User
 from dispatch.district.models import District, Kecamatan, Village
 from dispatch.idempotency import IdempotencyRecord
+from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession, Order
 from dispatch.schools.models import School, school_blocked, school_favourite
 from dispatch.teachers.models import Teacher
@@ -13,6 +14,7 @@ __all__ = [
     "IdempotencyRecord",
     "Kecamatan",
     "LessonSession",
+    "Offer",
     "Order",
     "Rating",
     "School",

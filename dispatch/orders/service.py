@@ -140,6 +140,10 @@ def cancel_order(user: User, order_id: int) -> Order:
             session.status = "cancelled"
     order.status = "cancelled"
     order.cancelled_at = now
+    from dispatch.offers.models import Offer
+
+    for offer in db.session.scalars(db.select(Offer).where(Offer.order_id == order.id, Offer.status == "open")):
+        offer.status, offer.closed_at = "cancelled", now
     db.session.flush()
     return order
 

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from dispatch.accounts.auth import roles_required
 from dispatch.extensions import db
 from dispatch.idempotency import write_operation
+from dispatch.offers.service import send_wave
 from dispatch.orders.schemas import OrderIn, OrderOut, OrderQuery
 from dispatch.orders.service import cancel_order, create_order, order_for, visible_orders
 
@@ -29,8 +30,13 @@ class Orders(MethodView):
     @blp.arguments(OrderIn)
     @blp.response(201, OrderOut)
     def post(self, data):
-        """Post an order: single sessions or a weekly pattern. Send Idempotency-Key to make a retry safe."""
-        return create_order(current_user, data)
+        """Post an order: single sessions or a weekly pattern. Send Idempotency-Key to make a retry safe.
+
+        An urgent order (starting within 24 hours, or marked so) is offered at once to the best few teachers."""
+        order = create_order(current_user, data)
+        if order.urgent:
+            send_wave(order)
+        return order
 
 
 @blp.route("/<id:order_id>")
