@@ -66,6 +66,11 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = "id"
 
+    # The weekly plan: solver seconds per week planned, and CP-SAT workers.
+    MATCHING_TIME_LIMIT = _env_float("MATCHING_TIME_LIMIT", 60.0)
+    MATCHING_WORKERS = _env_int("MATCHING_WORKERS", 2)
+    MATCHING_RUN_INLINE = False
+
     # Students rate without an account: limit per client address. With several processes, point
     # the limiter at Redis (RATELIMIT_STORAGE_URI=redis://...) so they share the counts.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -86,6 +91,9 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast on purpose: tests create many users
+    MATCHING_TIME_LIMIT = 1.0
+    MATCHING_WORKERS = 1
+    MATCHING_RUN_INLINE = True  # in-memory SQLite is one connection: run the same work before answering
     # CI sets these: tests that need PostgreSQL or Redis use them and, with
     # GURU_REQUIRE_SERVICES set, fail instead of skipping when they are missing.
     POSTGRES_TEST_URL = (

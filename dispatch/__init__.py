@@ -40,6 +40,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.lessons.views import blp as lessons_blp
     from dispatch.offers.views import blp as offers_blp
     from dispatch.orders.views import blp as orders_blp
+    from dispatch.runs.views import blp as runs_blp
     from dispatch.schools.views import blp as schools_blp
     from dispatch.teachers.views import blp as teachers_blp
     from ratings.views import blp as ratings_blp
@@ -55,6 +56,7 @@ def create_app(config: type[Config] | Config) -> Flask:
         lessons_blp,
         ratings_blp,
         coverage_blp,
+        runs_blp,
         imports_blp,
     ):
         api.register_blueprint(blueprint)
