@@ -70,6 +70,7 @@ class Config:
     MATCHING_TIME_LIMIT = _env_float("MATCHING_TIME_LIMIT", 60.0)
     MATCHING_WORKERS = _env_int("MATCHING_WORKERS", 2)
     MATCHING_RUN_INLINE = False
+    MATCHING_WHATIF_TIME_LIMIT = _env_float("MATCHING_WHATIF_TIME_LIMIT", 20.0)
 
     # Students rate without an account: limit per client address. With several processes, point
     # the limiter at Redis (RATELIMIT_STORAGE_URI=redis://...) so they share the counts.
@@ -93,6 +94,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast on purpose: tests create many users
     MATCHING_TIME_LIMIT = 1.0
     MATCHING_WORKERS = 1
+    MATCHING_WHATIF_TIME_LIMIT = 1.0
     MATCHING_RUN_INLINE = True  # in-memory SQLite is one connection: run the same work before answering
     # CI sets these: tests that need PostgreSQL or Redis use them and, with
     # GURU_REQUIRE_SERVICES set, fail instead of skipping when they are missing.

@@ -73,3 +73,28 @@ def test_run_works_in_the_background_and_reports_progress(shared_app):
     assert run["status"] == "done"
     # Three orders at the same hour, one teacher: one planned, one offer.
     assert (run["sessions"], run["assigned"], run["offers"]) == (3, 1, 1)
+
+
+def test_what_if_more_teachers_in_a_kecamatan(client, world):
+    from dispatch.extensions import db as database
+    from tests import factories as f
+
+    world.school_a.kecamatan_code = world.school_b.kecamatan_code = "15.08.03"
+    world.teacher_1.subjects = world.teacher_2.subjects = ["IPA"]  # nobody teaches MTK now
+    for _ in range(2):
+        f.order(
+            world.school_a, sessions=[LessonSession(date=MONDAY, start_min=600, end_min=680, periods=2, status="open")]
+        )
+    database.session.commit()
+    body = {"from": MONDAY.isoformat(), "to": MONDAY.isoformat(),
+            "add_teachers": [{"count": 2, "subjects": ["MTK"], "levels": ["SMP"], "kecamatan_code": "15.08.03"}]}  # fmt: skip
+    response = client.post("/api/v1/matching/what-if", json=body, headers=world.headers("admin"))
+    assert response.status_code == 200, response.get_json()
+    data = response.get_json()
+    assert data["current"]["coverage"] == 0.0
+    assert data["with_added"]["coverage"] == 4.0 and data["gain"] == 4.0  # four MTK sessions, two new teachers
+    assert {r["key"] for r in data["with_added"]["by_area"]} == {"15.08.03"}
+    bad = dict(body, add_teachers=[{**body["add_teachers"][0], "kecamatan_code": "15.08.99"}])
+    response = client.post("/api/v1/matching/what-if", json=bad, headers=world.headers("admin"))
+    assert response.status_code == 422
+    assert client.post("/api/v1/matching/what-if", json=body, headers=world.headers("op_a")).status_code == 403
