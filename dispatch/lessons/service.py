@@ -128,7 +128,7 @@ def mark_no_shows(now: datetime | None = None) -> tuple[list[LessonSession], lis
     """Booked sessions with no check-in by start + the district's grace time become no-shows.
 
     If the lesson has not ended, a replacement session for the rest of it is opened in the same
-    order, marked urgent, so dispatch can still send someone. Returns (no-shows, replacements).
+    order, marked urgent, and offered at once to the next teachers. Returns (no-shows, replacements).
     The caller commits."""
     now = now or district_now()
     grace = timedelta(minutes=get_district().checkin_grace_min)
@@ -159,6 +159,10 @@ def mark_no_shows(now: datetime | None = None) -> tuple[list[LessonSession], lis
             reopened.append(replacement)
         session.order.refresh_status()
     db.session.flush()
+    from dispatch.offers.service import send_wave  # offers use bookings, which must not import lessons
+
+    for order in {r.order for r in reopened}:
+        send_wave(order)
     return missed, reopened
 
 

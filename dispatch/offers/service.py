@@ -29,6 +29,7 @@ def _candidates(order: Order) -> list[tuple[Teacher, list[int]]]:
     """Teachers who could take the order's open sessions now, best first, with those sessions."""
     school = db.session.get(School, order.school_id)
     already = set(db.session.scalars(db.select(Offer.teacher_id).where(Offer.order_id == order.id)))
+    already |= {s.teacher_id for s in order.sessions if s.status == "no_show"}  # not the one who did not come
     favourites = {t.id for t in school.favourites}
     reach = get_district().max_radius_km
     box = reach / 100

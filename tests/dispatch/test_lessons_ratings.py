@@ -161,8 +161,13 @@ def test_no_show_is_marked_after_the_grace_time_and_the_rest_reopened(app, world
     db.session.commit()
     assert [s.id for s in missed] == [booked.id] and booked.status == "no_show" and booked.flag == "no_show"
     [again] = reopened
-    assert (again.status, again.date, again.start_min, again.end_min) == ("open", DAY, 450 + 16, 530)
+    assert (again.date, again.start_min, again.end_min) == (DAY, 450 + 16, 530)
     assert world.order_a.urgent is True and world.order_a.status == "partly_booked"
+    # The rest of the lesson is offered at once, to the other teacher (not to the one who did not come).
+    from dispatch.offers.models import Offer
+
+    [offer] = db.session.scalars(db.select(Offer)).all()
+    assert (offer.teacher_id, offer.session_ids, again.status) == (world.teacher_2.id, [again.id], "offered")
 
 
 def test_checked_in_lessons_are_not_no_shows(client, world, booked, clock):
