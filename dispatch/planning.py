@@ -8,7 +8,7 @@ so they count toward every teacher's clashes and weekly cap.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from dispatch.district.models import Kecamatan
 from dispatch.district.service import get_district
@@ -17,14 +17,9 @@ from dispatch.orders.models import UNFILLED, LessonSession, Order
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
 from ratings.service import scores
-from scheduling import format_hhmm
+from scheduling import format_hhmm, week_of
 
 URGENT_WEIGHT = 2.0
-
-
-def week_of(day: date) -> tuple[date, date]:
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=6)
 
 
 def build_week_instance(day: date) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.routing import IntegerConverter
 
 from scheduling import LEVELS, parse_hhmm
@@ -31,6 +31,24 @@ class HHMM(fields.String):
 def unique_items(items):
     if len(set(items)) != len(items):
         raise ValidationError("must not repeat an item")
+
+
+class DateRange(Schema):
+    """Query or body with `from` and `to` dates: `to` not before `from`, and at most MAX_DAYS after it."""
+
+    MAX_DAYS: int | None = None
+    TOO_LONG = ""
+
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if "from_" in data and "to" in data:
+            if data["to"] < data["from_"]:
+                raise ValidationError("must not be before from", "to")
+            if self.MAX_DAYS is not None and (data["to"] - data["from_"]).days > self.MAX_DAYS:
+                raise ValidationError(self.TOO_LONG, "to")
 
 
 class IdConverter(IntegerConverter):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from dispatch.district.service import district_now
 from dispatch.errors import field_error
 from dispatch.extensions import db
-from dispatch.lessons.service import CODE_VALID_AFTER_END, ends_at, starts_at
+from dispatch.lessons.service import CODE_VALID_AFTER_END
 from dispatch.orders.models import LessonSession
 from dispatch.teachers.models import Teacher
 from ratings.models import Rating
@@ -32,7 +32,7 @@ def rate(code: str, stars: int, tags: list[str], device: str) -> Rating:
     if session is None:
         abort(404, message="No lesson has this code.")
     now = district_now()
-    if session.status != "held" or not starts_at(session) <= now <= ends_at(session) + CODE_VALID_AFTER_END:
+    if session.status != "held" or not session.starts_at <= now <= session.ends_at + CODE_VALID_AFTER_END:
         field_error(
             "code", "this code is not open for rating now (from the lesson's start until 24 hours after its end)"
         )

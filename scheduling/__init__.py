@@ -8,12 +8,14 @@ from scheduling.rules import (
     LEVELS,
     PERIOD_MINUTES,
     Slot,
+    at,
     clashes,
     expand_weekly,
     format_hhmm,
     parse_hhmm,
     periods_for,
     travel_minutes,
+    week_of,
     within_availability,
 )
 
@@ -21,11 +23,13 @@ __all__ = [
     "LEVELS",
     "PERIOD_MINUTES",
     "Slot",
+    "at",
     "clashes",
     "expand_weekly",
     "format_hhmm",
     "parse_hhmm",
     "periods_for",
     "travel_minutes",
+    "week_of",
     "within_availability",
 ]

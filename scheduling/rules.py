@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 LEVELS = ("SD", "SMP", "SMA", "SMK")
 
@@ -34,6 +34,17 @@ def parse_hhmm(text: str) -> int:
 
 def format_hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def at(day: date, minutes: int) -> datetime:
+    """The local datetime `minutes` after midnight of `day`."""
+    return datetime.combine(day, datetime.min.time()) + timedelta(minutes=minutes)
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """Monday and Sunday of the week holding `day` (weekly caps count per such week)."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
 
 
 def periods_for(level: str, start_min: int, end_min: int) -> int:

@@ -16,7 +16,7 @@ transaction that writes the booking:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from sqlalchemy import update
 
@@ -25,17 +25,12 @@ from dispatch.extensions import db
 from dispatch.orders.models import UNFILLED, LessonSession, Order
 from dispatch.schools.models import School, school_blocked
 from dispatch.teachers.models import Teacher
-from scheduling import Slot, clashes, within_availability
+from scheduling import Slot, clashes, week_of, within_availability
 from scheduling.geo import distance_km
 
 
 class BookingRefused(Exception):
     """The booking would break a rule or lost a race; the message says which (an HTTP 409)."""
-
-
-def _week(day: date) -> tuple[date, date]:
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=6)
 
 
 def rule_violation(
@@ -61,7 +56,7 @@ def rule_violation(
         slot = Slot(other.date, other.start_min, other.end_min, other_school.npsn, other_school.lat, other_school.lon)
         if clashes(new, slot, district.road_speed_kmh, district.travel_buffer_min):
             return f"clashes with booked session {other.id} ({other.date} {other.start_min // 60:02d}:{other.start_min % 60:02d}), travel time included"
-    monday, sunday = _week(session.date)
+    monday, sunday = week_of(session.date)
     load = sum(o.periods for o, _ in booked if monday <= o.date <= sunday)
     if load + session.periods > teacher.max_periods:
         return f"the weekly cap of {teacher.max_periods} periods would be exceeded ({load} booked that week)"
@@ -69,7 +64,7 @@ def rule_violation(
 
 
 def _booked_sessions(teacher_id: int, days: Iterable[date]) -> list[tuple[LessonSession, School]]:
-    weeks = {_week(d) for d in days}
+    weeks = {week_of(d) for d in days}
     if not weeks:
         return []
     first, last = min(w[0] for w in weeks), max(w[1] for w in weeks)
@@ -110,7 +105,7 @@ def book(teacher_id: int, session_ids: list[int]) -> list[LessonSession]:
         school = db.session.get(School, order.school_id)
         if session.status not in UNFILLED:
             raise BookingRefused(f"session {session.id} is already {session.status}")
-        if datetime.combine(session.date, datetime.min.time()) + timedelta(minutes=session.start_min) <= now:
+        if session.starts_at <= now:
             raise BookingRefused(f"session {session.id} has already started")
         if db.session.scalar(
             db.select(school_blocked.c.teacher_id).where(
@@ -144,11 +139,7 @@ def claimable(teacher: Teacher, order: Order) -> list[LessonSession]:
     """The order's open future sessions that the teacher could book now (no writes)."""
     school = db.session.get(School, order.school_id)
     now = district_now()
-    future = [
-        s
-        for s in order.sessions
-        if s.status in UNFILLED and datetime.combine(s.date, datetime.min.time()) + timedelta(minutes=s.start_min) > now
-    ]
+    future = [s for s in order.sessions if s.status in UNFILLED and s.starts_at > now]
     if not future or teacher.id in {t.id for t in school.blocked}:
         return []
     booked = _booked_sessions(teacher.id, [s.date for s in future])

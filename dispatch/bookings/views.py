@@ -3,7 +3,7 @@ from datetime import timedelta
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from dispatch.accounts.auth import roles_required
 from dispatch.bookings.service import BookingRefused, book, claimable, open_orders_for, schedule
@@ -13,7 +13,7 @@ from dispatch.idempotency import write_operation
 from dispatch.orders.models import Order
 from dispatch.orders.schemas import OrderOut, SessionOut
 from dispatch.teachers.models import Teacher
-from dispatch.validation import Id
+from dispatch.validation import DateRange, Id
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Self-service: open orders, claims, schedule")
 
@@ -31,14 +31,8 @@ class ClaimOut(Schema):
     booked_session_ids = fields.List(fields.Integer())
 
 
-class ScheduleQuery(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
-
-    @validates_schema
-    def _ordered(self, data, **kwargs):
-        if "from_" in data and "to" in data and data["to"] < data["from_"]:
-            raise ValidationError("must not be before from", "to")
+class ScheduleQuery(DateRange):
+    pass
 
 
 class ScheduleItem(SessionOut):

@@ -2,29 +2,22 @@ from datetime import timedelta
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from dispatch.accounts.auth import roles_required
 from dispatch.coverage.service import coverage
 from dispatch.district.service import district_today
+from dispatch.validation import DateRange
 
 blp = Blueprint("coverage", __name__, url_prefix="/api/v1", description="Coverage of the teacher shortage")
 
 
-class CoverageQuery(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+class CoverageQuery(DateRange):
+    MAX_DAYS, TOO_LONG = 400, "at most 400 days"
+
     by = fields.String(
         load_default="kecamatan", validate=validate.OneOf(("kecamatan", "school", "subject", "level", "week"))
     )
-
-    @validates_schema
-    def _ordered(self, data, **kwargs):
-        if "from_" in data and "to" in data:
-            if data["to"] < data["from_"]:
-                raise ValidationError("must not be before from", "to")
-            if (data["to"] - data["from_"]).days > 400:
-                raise ValidationError("at most 400 days", "to")
 
 
 @blp.route("/coverage")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import Response
 from flask.views import MethodView
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import fields
 
 from dispatch.accounts.auth import roles_required
 from dispatch.district.service import district_today
@@ -17,20 +17,14 @@ from dispatch.lessons.service import lesson_records
 from dispatch.schools.views import blp as schools_blp
 from dispatch.schools.views import visible_school
 from dispatch.teachers.models import Teacher
+from dispatch.validation import DateRange
 from scheduling import format_hhmm
 
 COLUMNS = ["tanggal", "mulai", "selesai", "kelas", "mapel", "guru", "status", "hadir", "materi", "catatan"]
 
 
-class ExportQuery(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+class ExportQuery(DateRange):
     class_name = fields.String()
-
-    @validates_schema
-    def _ordered(self, data, **kwargs):
-        if "from_" in data and "to" in data and data["to"] < data["from_"]:
-            raise ValidationError("must not be before from", "to")
 
 
 @schools_blp.route("/<school_id>/lesson-records.csv")

@@ -21,14 +21,6 @@ CODE_LENGTH = 6
 CODE_VALID_AFTER_END = timedelta(hours=24)
 
 
-def starts_at(session: LessonSession) -> datetime:
-    return datetime.combine(session.date, datetime.min.time()) + timedelta(minutes=session.start_min)
-
-
-def ends_at(session: LessonSession) -> datetime:
-    return datetime.combine(session.date, datetime.min.time()) + timedelta(minutes=session.end_min)
-
-
 def own_session(user: User, session_id: int) -> LessonSession:
     """The caller's booked session: their own as a teacher, their school's as an operator; else 404."""
     session = db.session.get(LessonSession, session_id)
@@ -49,7 +41,7 @@ def check_in(user: User, session_id: int, lat: float, lon: float) -> LessonSessi
     if session.status not in ("booked", "held"):
         abort(409, message=f"The session is {session.status}.")
     now = district_now()
-    if not starts_at(session) - CHECKIN_EARLY <= now <= ends_at(session):
+    if not session.starts_at - CHECKIN_EARLY <= now <= session.ends_at:
         abort(409, message="Check-in opens 30 minutes before the lesson and closes at its end.")
     school = db.session.get(School, session.order.school_id)
     metres = distance_km((lat, lon), (school.lat, school.lon)) * 1000
@@ -89,7 +81,7 @@ def rating_code(user: User, session_id: int) -> tuple[str, datetime]:
                 break
         session.rating_code = code
         db.session.flush()
-    return session.rating_code, ends_at(session) + CODE_VALID_AFTER_END
+    return session.rating_code, session.ends_at + CODE_VALID_AFTER_END
 
 
 FLAGS = ("late", "no_show")
@@ -100,7 +92,7 @@ def confirm(user: User, session_id: int) -> LessonSession:
     session = own_session(user, session_id)
     if session.status not in ("booked", "held"):
         abort(409, message=f"The session is {session.status}.")
-    if starts_at(session) > district_now():
+    if session.starts_at > district_now():
         abort(409, message="A lesson can be confirmed once it has started.")
     session.status = "held"
     session.confirmed_at = district_now()
@@ -114,7 +106,7 @@ def flag(user: User, session_id: int, kind: str) -> LessonSession:
     session = own_session(user, session_id)
     if session.teacher_id is None or session.status not in ("booked", "held", "no_show"):
         abort(409, message="Only a booked lesson can be flagged.")
-    if starts_at(session) > district_now():
+    if session.starts_at > district_now():
         abort(409, message="A lesson can be flagged once it has started.")
     session.flag = kind
     if kind == "no_show":
@@ -139,12 +131,12 @@ def mark_no_shows(now: datetime | None = None) -> tuple[list[LessonSession], lis
     ).all()
     missed, reopened = [], []
     for session in candidates:
-        if starts_at(session) + grace > now:
+        if session.starts_at + grace > now:
             continue
         session.status = "no_show"
         session.flag = "no_show"
         missed.append(session)
-        left = int((ends_at(session) - now) / timedelta(minutes=1))
+        left = int((session.ends_at - now) / timedelta(minutes=1))
         if left >= 30:  # worth sending someone for the rest of the lesson
             start_min = session.end_min - left
             replacement = LessonSession(

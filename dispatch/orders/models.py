@@ -6,6 +6,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
+from scheduling import at
 
 ORDER_STATUSES = ("open", "partly_booked", "booked", "completed", "cancelled", "expired")
 SESSION_STATUSES = ("open", "offered", "booked", "held", "no_show", "cancelled", "expired")
@@ -92,3 +93,11 @@ class LessonSession(db.Model):
     rating_code: Mapped[str | None] = mapped_column(String(8), unique=True)
 
     order: Mapped[Order] = relationship(back_populates="sessions")
+
+    @property
+    def starts_at(self) -> datetime:
+        return at(self.date, self.start_min)
+
+    @property
+    def ends_at(self) -> datetime:
+        return at(self.date, self.end_min)

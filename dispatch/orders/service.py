@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask_smorest import abort
 
@@ -14,7 +14,7 @@ from dispatch.orders.models import FILLED, LessonSession, Order
 from dispatch.orders.schemas import MAX_SESSIONS
 from dispatch.schools.models import School
 from dispatch.teachers.service import check_subjects
-from scheduling import expand_weekly, format_hhmm, parse_hhmm, periods_for
+from scheduling import at, expand_weekly, format_hhmm, parse_hhmm, periods_for
 
 URGENT_WITHIN = timedelta(hours=24)
 
@@ -58,7 +58,7 @@ def create_order(user: User, data: dict) -> Order:
     slots = sorted(_session_slots(data), key=lambda s: (s[0], s[1]))
     now = district_now()
     for day, start, _end, field in slots:
-        if datetime.combine(day, datetime.min.time()) + timedelta(minutes=start) <= now:
+        if at(day, start) <= now:
             field_error(
                 field + ("from" if field == "weekly." else "date"),
                 f"{day.isoformat()} {format_hhmm(start)} is in the past",
@@ -67,9 +67,7 @@ def create_order(user: User, data: dict) -> Order:
         if day_a == day_b and start_b < end_a:
             field_error(field_b + "start", "overlaps another session of this order")
     first_day, first_start = slots[0][0], slots[0][1]
-    starts_soon = (
-        datetime.combine(first_day, datetime.min.time()) + timedelta(minutes=first_start) - now <= URGENT_WITHIN
-    )
+    starts_soon = at(first_day, first_start) - now <= URGENT_WITHIN
     weekly = data.get("weekly")
     order = Order(
         school_id=school.npsn,
@@ -135,7 +133,7 @@ def cancel_order(user: User, order_id: int) -> Order:
         abort(409, message=f"The order is already {order.status}.")
     now = district_now()
     for session in order.sessions:
-        not_started = datetime.combine(session.date, datetime.min.time()) + timedelta(minutes=session.start_min) > now
+        not_started = session.starts_at > now
         if session.status in ("open", "offered") or (session.status == "booked" and not_started):
             session.status = "cancelled"
     order.status = "cancelled"

@@ -2,31 +2,25 @@ from flask import current_app
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from dispatch.accounts.auth import roles_required
 from dispatch.extensions import db
 from dispatch.idempotency import write_operation
 from dispatch.runs.models import MatchingRun
 from dispatch.runs.service import launch, start_run
-from dispatch.validation import Level
+from dispatch.validation import DateRange, Level
 
 blp = Blueprint(
     "runs", __name__, url_prefix="/api/v1/matching", description="The weekly plan: solver runs that send offers"
 )
 
 
-class RunIn(Schema):
+class RunIn(DateRange):
+    MAX_DAYS, TOO_LONG = 27, "a run plans at most four weeks"
+
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
-
-    @validates_schema
-    def _ordered(self, data, **kwargs):
-        if "from_" in data and "to" in data:
-            if data["to"] < data["from_"]:
-                raise ValidationError("must not be before from", "to")
-            if (data["to"] - data["from_"]).days > 27:
-                raise ValidationError("a run plans at most four weeks", "to")
 
 
 class RunOut(Schema):

@@ -59,3 +59,13 @@ def test_other_school_needs_travel_time():
     assert clashes(slot("07:00", "08:00"), slot("08:20", "09:00", **far), 30, 10)
     assert not clashes(slot("07:00", "08:00"), slot("08:30", "09:00", **far), 30, 10)
     assert not clashes(slot("07:00", "08:00", day=0), slot("08:00", "09:00", day=1, **far), 30, 10)
+
+
+def test_week_of_and_at():
+    from datetime import datetime
+
+    from scheduling import at, week_of
+
+    assert week_of(date(2026, 1, 8)) == (date(2026, 1, 5), date(2026, 1, 11))  # a Thursday
+    assert week_of(date(2026, 1, 5)) == (date(2026, 1, 5), date(2026, 1, 11))
+    assert at(date(2026, 1, 5), 450) == datetime(2026, 1, 5, 7, 30)
