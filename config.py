@@ -35,7 +35,17 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-secret-change-me"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Live push: with REDIS_URL, every process (servers, solver runs, commands) shares Socket.IO
+    # events through Redis, so several server processes can serve the phones.
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "guru-online")
+    # Seconds between pings: a phone on a weak signal is noticed gone within about twice this.
+    SOCKETIO_PING_INTERVAL = _env_int("SOCKETIO_PING_INTERVAL", 25)
+    # The service's own clock: every this many seconds it expires offers, sends waves that are
+    # due and marks no-shows, so all of it happens on time without any request (0 turns it off).
+    CLOCK_SECONDS = _env_float("CLOCK_SECONDS", 1.0)
+    # gunicorn: one process per port; each open socket holds a thread, so threads are many.
+    SERVER_THREADS = _env_int("SERVER_THREADS", 2500)
     # Signed API tokens expire; a phone logs in again after this many seconds.
     TOKEN_MAX_AGE = _env_int("TOKEN_MAX_AGE", 7 * 24 * 3600)
     PASSWORD_HASH_METHOD = "scrypt"
@@ -51,6 +61,8 @@ class Config:
     MAX_RADIUS_KM = _env_float("MAX_RADIUS_KM", 25.0)
     OFFER_TIMEOUT_MIN = _env_int("OFFER_TIMEOUT_MIN", 120)
     URGENT_OFFER_TIMEOUT_MIN = _env_int("URGENT_OFFER_TIMEOUT_MIN", 10)
+    FAVOURITE_HEAD_START_MIN = _env_int("FAVOURITE_HEAD_START_MIN", 3)
+    LATE_WITHDRAWAL_HOURS = _env_int("LATE_WITHDRAWAL_HOURS", 24)
     CHECKIN_DISTANCE_M = _env_int("CHECKIN_DISTANCE_M", 300)
     CHECKIN_GRACE_MIN = _env_int("CHECKIN_GRACE_MIN", 15)
 
@@ -91,6 +103,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = None  # tests that use Redis say so
+    CLOCK_SECONDS = 0.0  # tests call the clock's tick themselves, or run a real server
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast on purpose: tests create many users
     MATCHING_TIME_LIMIT = 1.0
     MATCHING_WORKERS = 1

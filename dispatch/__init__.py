@@ -15,9 +15,13 @@ def create_app(config: type[Config] | Config) -> Flask:
     app.json.sort_keys = False  # fields in the order the schemas declare them
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from dispatch.extensions import api, db, limiter, login_manager, migrate
+    from dispatch.extensions import api, db, limiter, login_manager, migrate, socketio
 
     db.init_app(app)
+    from dispatch import sqlite
+
+    with app.app_context():
+        sqlite.configure(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     limiter.init_app(app)
@@ -60,6 +64,18 @@ def create_app(config: type[Config] | Config) -> Flask:
         imports_blp,
     ):
         api.register_blueprint(blueprint)
+
+    from dispatch.live import events  # noqa: F401  (the connect handler, before init_app binds it)
+    from dispatch.live.outbox import install as install_outbox
+
+    install_outbox()
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["REDIS_URL"],
+        channel=app.config["SOCKETIO_CHANNEL"],
+        ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
+    )
 
     from dispatch.errors import register_error_handlers
 

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from dispatch.accounts.models import ROLES
 from dispatch.extensions import db
+from dispatch.sqlite import writing
 
 
 def _fail(exc: HTTPException) -> None:
@@ -57,20 +58,24 @@ def register_cli(app: Flask) -> None:
     def mark_no_shows_command():
         """Mark booked lessons with no check-in by the grace time as no-shows; reopen what is still ahead.
 
-        Run it every few minutes (cron or a systemd timer) during school hours."""
+        The server's clock does this every second by itself; this runs one round by hand."""
         from dispatch.lessons.service import mark_no_shows
 
-        missed, reopened = mark_no_shows()
-        db.session.commit()
+        with writing():
+            missed, reopened = mark_no_shows()
+            db.session.commit()
         click.echo(f"no-shows: {len(missed)}, reopened for dispatch: {len(reopened)}")
 
     @app.cli.command("expire-offers")
     def expire_offers_command():
-        """Close offers past their time and send the next waves. Run every minute (cron)."""
+        """Close offers past their time and send the next waves.
+
+        The server's clock does this every second by itself; this runs one round by hand."""
         from dispatch.offers.service import expire_offers
 
-        count = expire_offers()
-        db.session.commit()
+        with writing():
+            count = expire_offers()
+            db.session.commit()
         click.echo(f"expired offers: {count}")
 
     @app.cli.command("import-csv")

@@ -18,6 +18,7 @@ from dispatch.accounts.service import create_user
 from dispatch.district.models import Kecamatan, Village
 from dispatch.district.service import district_today, ensure_district
 from dispatch.extensions import db
+from dispatch.live.outbox import quiet
 from dispatch.orders.models import LessonSession, Order
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
@@ -242,6 +243,11 @@ def seed_users(rng: random.Random) -> list[tuple[str, str, str]]:
 
 def seed_demo(teachers: int = 1500, periods: int = 28800, progress: Callable[[str], None] = print) -> dict:
     """Load the demo district. About 1,200 vacancies x 24 periods = 28,800 periods of lessons a week."""
+    with quiet(db.session()):
+        return _seed_demo(teachers, periods, progress)
+
+
+def _seed_demo(teachers: int, periods: int, progress: Callable[[str], None]) -> dict:
     rng = random.Random(20260105)
     ensure_district()
     progress("places: kecamatan, villages, schools")

@@ -5,6 +5,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
+from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -28,3 +29,4 @@ migrate = Migrate(render_as_batch=True)
 api = Api()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
+socketio = SocketIO()

@@ -1,6 +1,7 @@
 """Every model, imported in one place so that Alembic and the factory see all tables."""
 
 from dispatch.accounts.models import User
+from dispatch.bookings.models import Withdrawal
 from dispatch.district.models import District, Kecamatan, Village
 from dispatch.idempotency import IdempotencyRecord
 from dispatch.offers.models import Offer
@@ -23,6 +24,7 @@ __all__ = [
     "Teacher",
     "User",
     "Village",
+    "Withdrawal",
     "school_blocked",
     "school_favourite",
 ]

@@ -87,6 +87,13 @@ def ranked_teachers(subject: str | None, level: str | None, kecamatan_code: str 
             .group_by(LessonSession.teacher_id)
         ).all()
     )
+    from dispatch.bookings.models import Withdrawal
+
+    late_withdrawals = dict(
+        db.session.execute(
+            db.select(Withdrawal.teacher_id, db.func.count()).where(Withdrawal.late).group_by(Withdrawal.teacher_id)
+        ).all()
+    )
     out = []
     for score in ranking(fitted):
         teacher = teachers.get(score.teacher)
@@ -102,6 +109,7 @@ def ranked_teachers(subject: str | None, level: str | None, kecamatan_code: str 
                 "high": round(score.high, 3),
                 # School operators' reliability flags stay apart from the students' stars.
                 "no_shows": no_shows.get(score.teacher, 0),
+                "late_withdrawals": late_withdrawals.get(score.teacher, 0),
             }
         )
     return out

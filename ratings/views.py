@@ -43,6 +43,7 @@ class RankedOut(Schema):
     low = fields.Float()
     high = fields.Float()
     no_shows = fields.Integer()
+    late_withdrawals = fields.Integer()
 
 
 def _rating_limit() -> str:

@@ -16,12 +16,13 @@ transaction that writes the booking:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import update
 
 from dispatch.district.service import district_now, get_district
 from dispatch.extensions import db
+from dispatch.live.outbox import announce_order
 from dispatch.orders.models import UNFILLED, LessonSession, Order
 from dispatch.schools.models import School, school_blocked
 from dispatch.teachers.models import Teacher
@@ -131,6 +132,7 @@ def book(teacher_id: int, session_ids: list[int]) -> list[LessonSession]:
     for order in {s.order for s in sessions}:
         db.session.refresh(order)
         order.refresh_status()
+        announce_order(db.session(), order.id)
     db.session.flush()
     return sessions
 
@@ -184,3 +186,31 @@ def schedule(teacher_id: int, first: date, last: date) -> list[LessonSession]:
         .where(LessonSession.date.between(first, last))
         .order_by(LessonSession.date, LessonSession.start_min)
     ).all()
+
+
+def withdraw(teacher_id: int, session_id: int, reason: str) -> LessonSession:
+    """The teacher gives a booked session back; it goes straight back to dispatch. The caller commits.
+
+    Withdrawing within the district's late-withdrawal hours of the lesson is recorded as late,
+    which shows beside the teacher's ratings."""
+    from dispatch.bookings.models import Withdrawal
+    from dispatch.offers.service import send_wave  # offers book through here: imported late
+
+    session = db.session.get(LessonSession, session_id, with_for_update=True, populate_existing=True)
+    if session is None or session.teacher_id != teacher_id:
+        raise LookupError(f"No booked session {session_id} of yours.")
+    now = district_now()
+    if session.status != "booked":
+        raise BookingRefused(f"session {session_id} is {session.status}, not booked")
+    if session.starts_at <= now:
+        raise BookingRefused(f"session {session_id} has already started; tell the school instead")
+    late = session.starts_at - now < timedelta(hours=get_district().late_withdrawal_hours)
+    db.session.add(
+        Withdrawal(session_id=session.id, order_id=session.order_id, teacher_id=teacher_id, reason=reason, late=late)
+    )
+    session.status, session.teacher_id = "open", None
+    order = session.order
+    order.refresh_status()
+    db.session.flush()
+    send_wave(order)
+    return session

@@ -28,6 +28,10 @@ class District(db.Model):
     max_radius_km: Mapped[float] = mapped_column(Float)
     offer_timeout_min: Mapped[int] = mapped_column(Integer)
     urgent_offer_timeout_min: Mapped[int] = mapped_column(Integer)
+    # The school's favourite teachers have its orders to themselves this long before others hear.
+    favourite_head_start_min: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # A teacher who withdraws this close to the lesson has it counted against their reliability.
+    late_withdrawal_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     checkin_distance_m: Mapped[int] = mapped_column(Integer)
     checkin_grace_min: Mapped[int] = mapped_column(Integer)
     subjects: Mapped[list[str]] = mapped_column(JSON)

@@ -19,6 +19,8 @@ class DistrictOut(Schema):
     max_radius_km = fields.Float()
     offer_timeout_min = fields.Integer()
     urgent_offer_timeout_min = fields.Integer()
+    favourite_head_start_min = fields.Integer()
+    late_withdrawal_hours = fields.Integer()
     checkin_distance_m = fields.Integer()
     checkin_grace_min = fields.Integer()
     subjects = fields.List(fields.String())
@@ -33,6 +35,8 @@ class DistrictPatch(Schema):
     max_radius_km = fields.Float(allow_nan=False, validate=validate.Range(1, 200))
     offer_timeout_min = fields.Integer(strict=True, validate=validate.Range(1, 7 * 24 * 60))
     urgent_offer_timeout_min = fields.Integer(strict=True, validate=validate.Range(1, 24 * 60))
+    favourite_head_start_min = fields.Integer(strict=True, validate=validate.Range(0, 24 * 60))
+    late_withdrawal_hours = fields.Integer(strict=True, validate=validate.Range(0, 14 * 24))
     checkin_distance_m = fields.Integer(strict=True, validate=validate.Range(20, 5000))
     checkin_grace_min = fields.Integer(strict=True, validate=validate.Range(1, 240))
     subjects = fields.List(

@@ -24,6 +24,8 @@ def _from_config() -> District:
         max_radius_km=cfg["MAX_RADIUS_KM"],
         offer_timeout_min=cfg["OFFER_TIMEOUT_MIN"],
         urgent_offer_timeout_min=cfg["URGENT_OFFER_TIMEOUT_MIN"],
+        favourite_head_start_min=cfg["FAVOURITE_HEAD_START_MIN"],
+        late_withdrawal_hours=cfg["LATE_WITHDRAWAL_HOURS"],
         checkin_distance_m=cfg["CHECKIN_DISTANCE_M"],
         checkin_grace_min=cfg["CHECKIN_GRACE_MIN"],
         subjects=list(DEFAULT_SUBJECTS),

@@ -3,10 +3,11 @@ import io
 from flask import Response
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from dispatch.accounts.auth import roles_required
+from dispatch.bookings.service import BookingRefused, withdraw
 from dispatch.idempotency import write_operation
 from dispatch.lessons.service import FLAGS, check_in, confirm, flag, rating_code, record
 from dispatch.orders.schemas import SessionOut
@@ -38,6 +39,10 @@ class LessonOut(SessionOut):
     flag = fields.String(allow_none=True)
 
 
+class WithdrawIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 200))
+
+
 class FlagIn(Schema):
     flag = fields.String(required=True, validate=validate.OneOf(FLAGS))
 
@@ -46,6 +51,23 @@ class CodeOut(Schema):
     code = fields.String()
     valid_until = fields.DateTime()
     qr = fields.String(metadata={"description": "path of the QR image (SVG) that opens the rating page"})
+
+
+@blp.route("/<id:session_id>/withdraw")
+class Withdraw(MethodView):
+    @roles_required("teacher")
+    @write_operation
+    @blp.arguments(WithdrawIn)
+    @blp.response(200, SessionOut)
+    @blp.alt_response(409, description="Not booked, or already started.")
+    def post(self, data, session_id):
+        """Give a booked session back: it goes straight back to dispatch; a late withdrawal is recorded."""
+        try:
+            return withdraw(current_user.teacher_id, session_id, data["reason"])
+        except LookupError as missing:
+            abort(404, message=str(missing))
+        except BookingRefused as refused:
+            abort(409, message=str(refused))
 
 
 @blp.route("/<id:session_id>/check-in")

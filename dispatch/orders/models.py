@@ -36,6 +36,8 @@ class Order(db.Model):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the favourites' head start ends and the next teachers are offered the order.
+    next_wave_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
     sessions: Mapped[list["LessonSession"]] = relationship(
         back_populates="order", order_by="(LessonSession.date, LessonSession.start_min)", cascade="all, delete-orphan"

@@ -138,6 +138,7 @@ def cancel_order(user: User, order_id: int) -> Order:
             session.status = "cancelled"
     order.status = "cancelled"
     order.cancelled_at = now
+    order.next_wave_at = None
     from dispatch.offers.models import Offer
 
     for offer in db.session.scalars(db.select(Offer).where(Offer.order_id == order.id, Offer.status == "open")):

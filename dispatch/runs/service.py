@@ -22,6 +22,7 @@ from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession
 from dispatch.planning import build_week_instance, week_of
 from dispatch.runs.models import MatchingRun
+from dispatch.sqlite import writing
 from matching.candidates import build_candidates
 from matching.instance import parse_instance
 from matching.planner import Planner
@@ -95,7 +96,10 @@ def _plan_weeks(app: Flask, run: MatchingRun, began: float) -> None:
             for s, t in result.assignment.items()
             if inst.session_ids[s] not in fixed
         }
-        run.offers += _offer_plan(planned)
+        db.session.commit()  # end the reads; the offers are written holding the write lock (SQLite)
+        with writing():
+            run.offers += _offer_plan(planned)
+            db.session.commit()
         open_count = inst.n_sessions - len(fixed)
         totals["sessions"] += open_count
         totals["assigned"] += len(planned)

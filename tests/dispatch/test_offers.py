@@ -59,17 +59,46 @@ def test_declines_send_the_next_wave_then_reopen(client, world):
     db.session.commit()
     order = urgent_order(client, world)
     first_wave = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"])).all()
-    assert len(first_wave) == 3 and extra[2].id in {o.teacher_id for o in first_wave}
-    for offer in first_wave:
-        offer_obj = db.session.get(Offer, offer.id)
-        offers_service.decline(offer_obj.teacher_id, offer_obj.id, "sedang mengajar di tempat lain")
+    assert [o.teacher_id for o in first_wave] == [extra[2].id]  # the favourite's head start
+    offers_service.decline(extra[2].id, first_wave[0].id, "sedang mengajar di tempat lain")
     db.session.commit()
+    # The favourite declined: the others need not wait for the head start to end.
     second_wave = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"], Offer.wave == 2)).all()
-    assert len(second_wave) == 2  # the 5 candidates: 3 then 2
+    assert len(second_wave) == 3 and extra[2].id not in {o.teacher_id for o in second_wave}
     for offer in second_wave:
         offers_service.decline(offer.teacher_id, offer.id, "jauh")
     db.session.commit()
+    third_wave = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"], Offer.wave == 3)).all()
+    assert len(third_wave) == 1  # the 5 candidates: 1 favourite, then 3, then 1
+    offers_service.decline(third_wave[0].teacher_id, third_wave[0].id, "jauh")
+    db.session.commit()
     assert db.session.get(LessonSession, order["sessions"][0]["id"]).status == "open"  # left to self-service
+
+
+def test_favourites_head_start_ends_on_time_even_unanswered(client, world, monkeypatch):
+    world.school_a.favourites.append(world.teacher_2)
+    db.session.commit()
+    order = urgent_order(client, world)
+    [favourite_offer] = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"])).all()
+    assert favourite_offer.teacher_id == world.teacher_2.id
+    head_start = offers_service.get_district().favourite_head_start_min
+    monkeypatch.setattr(offers_service, "district_now", lambda: district_now() + timedelta(minutes=head_start - 1))
+    assert offers_service.send_due_waves() == 0  # not yet
+    monkeypatch.setattr(offers_service, "district_now", lambda: district_now() + timedelta(minutes=head_start))
+    assert offers_service.send_due_waves() == 1
+    db.session.commit()
+    offers = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"]).order_by(Offer.id)).all()
+    assert [(o.teacher_id, o.status) for o in offers] == [(world.teacher_2.id, "open"), (world.teacher_1.id, "open")]
+    assert offers_service.send_due_waves() == 0  # once
+
+
+def test_blocked_favourite_gets_no_head_start_and_no_offer(client, world):
+    world.school_a.favourites.append(world.teacher_2)
+    world.school_a.blocked.append(world.teacher_2)
+    db.session.commit()
+    order = urgent_order(client, world)
+    offers = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"])).all()
+    assert [o.teacher_id for o in offers] == [world.teacher_1.id]
 
 
 def test_offers_expire_and_the_next_wave_goes(client, world, monkeypatch):
@@ -101,3 +130,46 @@ def test_decline_needs_a_reason(client, world, body):
     [mine] = offers_of(client, world, "user_t1")
     response = client.post(f"/api/v1/offers/{mine['id']}/decline", json=body, headers=world.headers("user_t1"))
     assert response.status_code == 422 and "reason" in response.get_json()["errors"]["json"]
+
+
+def test_the_lazy_ranking_is_the_ranking_of_checking_everyone(app, world):
+    """Checking only the teachers the cheap bound puts in front gives exactly the full ranking."""
+    import random
+
+    from dispatch.bookings.service import claimable
+    from dispatch.orders.models import LessonSession as Session
+    from dispatch.schools.models import School
+    from dispatch.teachers.models import Teacher
+
+    rng = random.Random(5)
+    day = DAY
+    order = f.order(world.school_a, sessions=[Session(date=day, start_min=m, end_min=m + 80, periods=2, status="open")
+                                              for m in (450, 540, 630)])  # fmt: skip
+    busy = f.order(world.school_b, sessions=[Session(date=day, start_min=m, end_min=m + 80, periods=2, status="booked")
+                                             for m in (450, 540, 630)])  # fmt: skip
+    for i in range(30):
+        teacher = f.teacher(
+            name=f"Guru {i}", lat=-1.49 + rng.uniform(-0.05, 0.05), lon=102.10 + rng.uniform(-0.05, 0.05)
+        )
+        if i % 3 == 0:  # busy elsewhere for one or two of the order's hours: fewer sessions than the bound says
+            for s in busy.sessions[: 1 + i % 2]:
+                if s.teacher_id is None:
+                    s.teacher_id = teacher.id
+                    break
+        if i % 7 == 0:
+            world.school_a.favourites.append(teacher)
+    db.session.commit()
+
+    school = db.session.get(School, order.school_id)
+    favourites = {t.id for t in school.favourites}
+    everyone = []
+    for teacher in db.session.scalars(db.select(Teacher)):
+        sessions = claimable(teacher, order)
+        if sessions:
+            km = offers_service.distance_km((teacher.lat, teacher.lon), (school.lat, school.lon))
+            everyone.append(((teacher.id not in favourites, -len(sessions), km), teacher.id, [s.id for s in sessions]))
+    everyone.sort()
+    assert len({len(ids) for _, _, ids in everyone}) > 1  # some bounds were loose: the laziness was tested
+    lazy = offers_service._candidates(order, limit=len(everyone) + 5)
+    assert [(t.id, ids) for t, ids, _ in lazy] == [(tid, ids) for _, tid, ids in everyone]
+    assert [t.id for t, _, _ in offers_service._candidates(order, limit=3)] == [tid for _, tid, _ in everyone[:3]]

@@ -1,0 +1,25 @@
+"""Socket.IO connections: a valid token or no connection; each user joins their own room."""
+
+from __future__ import annotations
+
+from flask_socketio import join_room
+
+from dispatch.accounts.auth import user_from_token
+from dispatch.extensions import socketio
+from dispatch.live import DISTRICT_ROOM, school_room, teacher_room
+
+
+@socketio.on("connect")
+def connect(auth=None):
+    token = auth.get("token") if isinstance(auth, dict) else None
+    user = user_from_token(token) if isinstance(token, str) and token else None
+    if user is None:
+        raise ConnectionRefusedError("a valid token is required: connect with auth={'token': ...}")
+    if user.role == "teacher" and user.teacher_id is not None:
+        join_room(teacher_room(user.teacher_id))
+    elif user.role == "school_operator" and user.school_id is not None:
+        join_room(school_room(user.school_id))
+    elif user.role == "district_admin":
+        join_room(DISTRICT_ROOM)
+    else:
+        raise ConnectionRefusedError("this account has no room to listen to")
