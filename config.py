@@ -49,6 +49,7 @@ class Config:
     # Signed API tokens expire; a phone logs in again after this many seconds.
     TOKEN_MAX_AGE = _env_int("TOKEN_MAX_AGE", 7 * 24 * 3600)
     PASSWORD_HASH_METHOD = "scrypt"
+    SESSION_COOKIE_SAMESITE = "Lax"  # the pages' cookie is not sent on other sites' POSTs
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # CSV imports; anything bigger is a mistake
 
     # District defaults: the first start writes them into the district row, where

@@ -15,7 +15,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     app.json.sort_keys = False  # fields in the order the schemas declare them
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from dispatch.extensions import api, db, limiter, login_manager, migrate, socketio
+    from dispatch.extensions import api, babel, db, limiter, login_manager, migrate, socketio
 
     db.init_app(app)
     from dispatch import sqlite
@@ -24,6 +24,7 @@ def create_app(config: type[Config] | Config) -> Flask:
         sqlite.configure(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
+    babel.init_app(app)  # Indonesian first: BABEL_DEFAULT_LOCALE is "id"
     limiter.init_app(app)
     from dispatch.validation import IdConverter, id_param_schema
 
@@ -64,6 +65,10 @@ def create_app(config: type[Config] | Config) -> Flask:
         imports_blp,
     ):
         api.register_blueprint(blueprint)
+
+    from dispatch.pages.views import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
 
     from dispatch.live import events  # noqa: F401  (the connect handler, before init_app binds it)
     from dispatch.live.outbox import install as install_outbox

@@ -1,5 +1,6 @@
 """Extensions, created unbound here and bound to the app in the factory."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,3 +31,4 @@ api = Api()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
 socketio = SocketIO()
+babel = Babel()

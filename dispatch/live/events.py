@@ -1,7 +1,10 @@
-"""Socket.IO connections: a valid token or no connection; each user joins their own room."""
+"""Socket.IO connections: a valid token (phones) or the page's cookie session, or no connection.
+
+Each user joins their own room."""
 
 from __future__ import annotations
 
+from flask_login import current_user
 from flask_socketio import join_room
 
 from dispatch.accounts.auth import user_from_token
@@ -12,7 +15,10 @@ from dispatch.live import DISTRICT_ROOM, school_room, teacher_room
 @socketio.on("connect")
 def connect(auth=None):
     token = auth.get("token") if isinstance(auth, dict) else None
-    user = user_from_token(token) if isinstance(token, str) and token else None
+    if isinstance(token, str) and token:
+        user = user_from_token(token)
+    else:  # the web pages: the cookie session of the page that opened the connection
+        user = current_user._get_current_object() if current_user.is_authenticated else None
     if user is None:
         raise ConnectionRefusedError("a valid token is required: connect with auth={'token': ...}")
     if user.role == "teacher" and user.teacher_id is not None:
