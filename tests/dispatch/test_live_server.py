@@ -14,65 +14,16 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from config import TestingConfig
 from dispatch.accounts.auth import issue_token
 from dispatch.district.service import district_now
 from dispatch.extensions import db
 from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession
 from tests import factories as f
-from tests.dispatch_world import build_world
 from tests.factories import next_weekday
 from tests.live_server import Listener, Server
 
 DAY = next_weekday(2)
-
-
-@pytest.fixture
-def database_url(shared_app):
-    return shared_app.config["SQLALCHEMY_DATABASE_URI"]
-
-
-@pytest.fixture
-def servers(database_url, tmp_path):
-    """Start servers on the test's database; all are stopped at the end."""
-    started: list[Server] = []
-
-    def start(**kwargs) -> Server:
-        server = Server(database_url, tmp_path, **kwargs).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def world(shared_app):
-    with shared_app.app_context():
-        world = build_world()
-        tokens = {who: issue_token(getattr(world, who)) for who in ("admin", "op_a", "op_b", "user_t1", "user_t2")}
-        ids = {"school_a": world.school_a.npsn, "teacher_1": world.teacher_1.id, "teacher_2": world.teacher_2.id}
-    return {"tokens": tokens, **ids}
-
-
-@pytest.fixture
-def redis_url():
-    url = TestingConfig.REDIS_TEST_URL
-    if not url:
-        if TestingConfig.REQUIRE_SERVICES:
-            pytest.fail("GURU_REQUIRE_SERVICES is set but TEST_REDIS_URL is not")
-        pytest.skip("no Redis: set TEST_REDIS_URL=redis://host:6379/0 to run the several-process tests")
-    import redis
-
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.RedisError as exc:
-        if TestingConfig.REQUIRE_SERVICES:
-            pytest.fail(f"Redis at TEST_REDIS_URL is required but unreachable: {exc}")
-        pytest.skip(f"Redis at TEST_REDIS_URL unreachable: {exc}")
-    return url
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -168,14 +119,14 @@ def test_one_teacher_accepting_two_clashing_offers_at_once_gets_at_most_one(shar
         assert db.session.scalar(db.select(sa.func.count()).where(LessonSession.status == "booked")) == 1
 
 
-def test_end_to_end_offer_taken_and_order_updated_over_socketio(shared_app, world, servers):
+def test_end_to_end_offer_taken_and_order_updated_over_socketio(shared_app, served_world, servers):
     with shared_app.app_context():
         far = f.teacher(name="Guru Jauh", lat=-1.2, lon=102.6)  # beyond reach: must hear nothing
         far_user = f.user("teacher", username="guru-jauh", teacher_id=far.id)
         db.session.commit()
         far_token = issue_token(far_user)
     server = servers()
-    tokens = world["tokens"]
+    tokens = served_world["tokens"]
     t1, t2 = Listener(server, tokens["user_t1"]).connect(), Listener(server, tokens["user_t2"]).connect()
     school, other_school = Listener(server, tokens["op_a"]).connect(), Listener(server, tokens["op_b"]).connect()
     nobody = Listener(server, far_token).connect()
@@ -191,14 +142,14 @@ def test_end_to_end_offer_taken_and_order_updated_over_socketio(shared_app, worl
     assert t2.wait_for("offer_closed") == {"offer_id": offer_2["id"], "reason": "taken"}
     assert t1.wait_for("offer_closed") == {"offer_id": offer_1["id"], "reason": "accepted"}
     booked = school.wait_for("order_updated", where=lambda o: o["status"] == "booked")
-    assert booked["sessions"][0]["teacher_id"] == world["teacher_1"]
+    assert booked["sessions"][0]["teacher_id"] == served_world["teacher_1"]
     assert nobody.all_heard() == [] and other_school.all_heard() == []
     for listener in (t1, t2, school, other_school, nobody):
         listener.disconnect()
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # about the server, not the database
-def test_a_connection_without_a_valid_token_is_refused(servers, world):
+def test_a_connection_without_a_valid_token_is_refused(servers, served_world):
     import socketio
 
     server = servers()
@@ -209,11 +160,11 @@ def test_a_connection_without_a_valid_token_is_refused(servers, world):
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # about the server, not the database
-def test_an_offer_made_through_one_process_reaches_a_teacher_on_another(shared_app, world, servers, redis_url):
+def test_an_offer_made_through_one_process_reaches_a_teacher_on_another(shared_app, served_world, servers, redis_url):
     channel = f"guru-test-{uuid.uuid4().hex[:8]}"
     server_a = servers(redis_url=redis_url, channel=channel)
     server_b = servers(redis_url=redis_url, channel=channel)
-    tokens = world["tokens"]
+    tokens = served_world["tokens"]
     teacher_on_b = Listener(server_b, tokens["user_t1"]).connect()
     school_on_a = Listener(server_a, tokens["op_a"]).connect()
     order = post_urgent_order(server_a, tokens["op_a"])
@@ -226,14 +177,14 @@ def test_an_offer_made_through_one_process_reaches_a_teacher_on_another(shared_a
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # about the server, not the database
-def test_a_command_line_job_emits_through_redis(shared_app, world, servers, redis_url, tmp_path):
+def test_a_command_line_job_emits_through_redis(shared_app, served_world, servers, redis_url, tmp_path):
     import os
     import subprocess
     import sys
 
     channel = f"guru-test-{uuid.uuid4().hex[:8]}"
     server = servers(redis_url=redis_url, channel=channel, CLOCK_SECONDS="0")  # only the command expires
-    tokens = world["tokens"]
+    tokens = served_world["tokens"]
     teacher = Listener(server, tokens["user_t1"]).connect()
     order = post_urgent_order(server, tokens["op_a"])
     offer = teacher.wait_for("offer", where=lambda o: o["order_id"] == order["id"])
@@ -249,9 +200,9 @@ def test_a_command_line_job_emits_through_redis(shared_app, world, servers, redi
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # about the server, not the database
-def test_a_teacher_who_reconnects_finds_every_open_offer_and_hears_on(shared_app, world, servers):
+def test_a_teacher_who_reconnects_finds_every_open_offer_and_hears_on(shared_app, served_world, servers):
     server = servers()
-    tokens = world["tokens"]
+    tokens = served_world["tokens"]
     teacher = Listener(server, tokens["user_t1"]).connect()
     teacher.disconnect()  # the phone loses its signal
     order = post_urgent_order(server, tokens["op_a"])
@@ -266,9 +217,9 @@ def test_a_teacher_who_reconnects_finds_every_open_offer_and_hears_on(shared_app
     teacher.disconnect()
 
 
-def test_a_server_killed_mid_dispatch_loses_nothing_and_expiry_goes_on(shared_app, world, servers):
+def test_a_server_killed_mid_dispatch_loses_nothing_and_expiry_goes_on(shared_app, served_world, servers):
     server = servers()
-    tokens = world["tokens"]
+    tokens = served_world["tokens"]
     booked_order = post_urgent_order(server, tokens["op_a"], "10:00", "11:20")
     mine = requests.get(f"{server.url}/api/v1/offers", headers=bearer(tokens["user_t1"])).json()[0]
     assert requests.post(f"{server.url}/api/v1/offers/{mine['id']}/accept", headers=bearer(tokens["user_t1"])).ok
@@ -288,7 +239,7 @@ def test_a_server_killed_mid_dispatch_loses_nothing_and_expiry_goes_on(shared_ap
     [still_open] = requests.get(f"{server.url}/api/v1/offers", headers=bearer(tokens["user_t2"])).json()
     assert still_open["order_id"] == open_order["id"]
     order = requests.get(f"{server.url}/api/v1/orders/{booked_order['id']}", headers=bearer(tokens["op_a"])).json()
-    assert order["status"] == "booked" and order["sessions"][0]["teacher_id"] == world["teacher_1"]
+    assert order["status"] == "booked" and order["sessions"][0]["teacher_id"] == served_world["teacher_1"]
     # Expiry picks up where it stopped: on time, and the next wave goes out.
     assert teacher_2.wait_for("offer_closed", timeout=20) == {"offer_id": still_open["id"], "reason": "expired"}
     next_offer = backup.wait_for("offer", timeout=10)
