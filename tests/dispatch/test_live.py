@@ -152,3 +152,18 @@ def test_the_clock_expires_offers_and_marks_no_shows_and_tells_them(app, client,
     told = events(school, "order_updated")[-1]
     assert [s["status"] for s in told["sessions"]][:1] == ["no_show"]
     assert clock.tick()["no_shows"] == 0
+
+
+def test_the_weekly_plan_pushes_its_offers(app, client, world):
+    from tests.factories import next_weekday
+
+    t1, t2 = listen(app, client, world.user_t1), listen(app, client, world.user_t2)
+    monday = next_weekday(0)
+    body = {"from": monday.isoformat(), "to": monday.isoformat()}
+    response = client.post("/api/v1/matching/runs", json=body, headers=world.headers("admin"))
+    assert response.status_code == 202
+    planned = {o.teacher_id: o.id for o in db.session.scalars(db.select(Offer))}
+    assert planned
+    heard = {world.teacher_1.id: events(t1, "offer"), world.teacher_2.id: events(t2, "offer")}
+    for teacher_id, offers in heard.items():
+        assert [o["id"] for o in offers] == ([planned[teacher_id]] if teacher_id in planned else [])
