@@ -173,3 +173,22 @@ def test_the_lazy_ranking_is_the_ranking_of_checking_everyone(app, world):
     lazy = offers_service._candidates(order, limit=len(everyone) + 5)
     assert [(t.id, ids) for t, ids, _ in lazy] == [(tid, ids) for _, tid, ids in everyone]
     assert [t.id for t, _, _ in offers_service._candidates(order, limit=3)] == [tid for _, tid, _ in everyone[:3]]
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "good"), [("favourite_head_start_min", -1, 0), ("late_withdrawal_hours", "24", 48)]
+)
+def test_district_sets_the_head_start_and_the_late_withdrawal_hours(client, world, field, bad, good):
+    refused = client.patch("/api/v1/district", json={field: bad}, headers=world.headers("admin"))
+    assert refused.status_code == 422 and field in refused.get_json()["errors"]["json"]
+    changed = client.patch("/api/v1/district", json={field: good}, headers=world.headers("admin"))
+    assert changed.status_code == 200 and changed.get_json()[field] == good
+
+
+def test_no_head_start_when_the_district_sets_none(client, world):
+    world.school_a.favourites.append(world.teacher_2)
+    db.session.commit()
+    client.patch("/api/v1/district", json={"favourite_head_start_min": 0}, headers=world.headers("admin"))
+    order = urgent_order(client, world)
+    offers = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"]).order_by(Offer.id)).all()
+    assert [o.teacher_id for o in offers] == [world.teacher_2.id, world.teacher_1.id]  # favourite first, both at once
