@@ -34,6 +34,17 @@ class BookingRefused(Exception):
     """The booking would break a rule or lost a race; the message says which (an HTTP 409)."""
 
 
+def reach_km(teacher: Teacher) -> float:
+    """How far the teacher may be sent: their own radius, capped by the district's maximum."""
+    return min(teacher.radius_km, get_district().max_radius_km)
+
+
+def open_future_sessions(order: Order) -> list[LessonSession]:
+    """The order's sessions that still need a teacher and have not started."""
+    now = district_now()
+    return [s for s in order.sessions if s.status in UNFILLED and s.starts_at > now]
+
+
 def rule_violation(
     teacher: Teacher, session: LessonSession, school: School, booked: list[tuple[LessonSession, School]]
 ) -> str | None:
@@ -45,7 +56,7 @@ def rule_violation(
     if order.subject not in teacher.subjects or order.level not in teacher.levels:
         return f"the teacher does not teach {order.subject} at {order.level}"
     km = distance_km((teacher.lat, teacher.lon), (school.lat, school.lon))
-    reach = min(teacher.radius_km, district.max_radius_km)
+    reach = reach_km(teacher)
     if km > reach + 1e-9:
         return f"the school is {km:.1f} km away, beyond the teacher's reach of {reach:g} km"
     if not within_availability(teacher.windows(), session.date.weekday(), session.start_min, session.end_min):
@@ -140,8 +151,7 @@ def book(teacher_id: int, session_ids: list[int]) -> list[LessonSession]:
 def claimable(teacher: Teacher, order: Order) -> list[LessonSession]:
     """The order's open future sessions that the teacher could book now (no writes)."""
     school = db.session.get(School, order.school_id)
-    now = district_now()
-    future = [s for s in order.sessions if s.status in UNFILLED and s.starts_at > now]
+    future = open_future_sessions(order)
     if not future or teacher.id in {t.id for t in school.blocked}:
         return []
     booked = _booked_sessions(teacher.id, [s.date for s in future])
@@ -155,9 +165,7 @@ def claimable(teacher: Teacher, order: Order) -> list[LessonSession]:
 
 def open_orders_for(teacher: Teacher, limit: int = 200) -> list[tuple[Order, list[LessonSession]]]:
     """Orders with sessions the teacher could take: subject, level, reach, availability, no clash, cap."""
-    district = get_district()
-    reach = min(teacher.radius_km, district.max_radius_km)
-    box = reach / 100  # degrees, a generous box before the exact distance
+    box = reach_km(teacher) / 100  # degrees, a generous box before the exact distance
     query = (
         db.select(Order)
         .join(School, Order.school_id == School.npsn)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from flask_smorest import abort
 
 from dispatch.bookings.models import Withdrawal
-from dispatch.bookings.service import BookingRefused, book, claimable
+from dispatch.bookings.service import BookingRefused, book, claimable, open_future_sessions, reach_km
 from dispatch.district.service import district_now, get_district
 from dispatch.extensions import db
 from dispatch.offers.models import Offer
@@ -38,8 +38,7 @@ def _candidates(order: Order, limit: int) -> list[tuple[Teacher, list[int], bool
     result is the same as checking everyone, in a few queries instead of hundreds).
     """
     school = db.session.get(School, order.school_id)
-    now = district_now()
-    future = [s for s in order.sessions if s.status in UNFILLED and s.starts_at > now]
+    future = open_future_sessions(order)
     if not future:
         return []
     already = set(db.session.scalars(db.select(Offer.teacher_id).where(Offer.order_id == order.id)))
@@ -61,7 +60,7 @@ def _candidates(order: Order, limit: int) -> list[tuple[Teacher, list[int], bool
         if teacher.id in already or order.subject not in teacher.subjects or order.level not in teacher.levels:
             continue
         km = distance_km((teacher.lat, teacher.lon), (school.lat, school.lon))
-        if km > min(teacher.radius_km, district_reach) + 1e-9:
+        if km > reach_km(teacher) + 1e-9:
             continue
         windows = teacher.windows()
         upper = sum(within_availability(windows, s.date.weekday(), s.start_min, s.end_min) for s in future)
