@@ -1,6 +1,7 @@
-"""Insertion with one move: cover an open session by shifting one session of a busy teacher to a colleague.
+"""Insertion with one move: cover an open session by shifting one session of a busy teacher to a colleague;
+and ejection: take a session from a busy teacher when what it displaces weighs less or finds a free colleague.
 
-Used by the planner between solver rounds (cheap, many small gains) and by instant
+Used by the planner on its starting plan (cheap, many small gains) and by instant
 ranking when no candidate is free ("one-swap repair").
 """
 
@@ -80,3 +81,76 @@ def repair_pass(plan: Plan, rng: np.random.Generator, fixed: dict[int, int], has
     open_sessions = np.flatnonzero((plan.teacher_of < 0) & has_candidates)
     order = open_sessions[np.lexsort((rng.random(len(open_sessions)), -inst.session_weight[open_sessions]))]
     return sum(try_insert(plan, int(s), fixed) for s in order)
+
+
+def eject_insert(plan: Plan, s: int, fixed: dict[int, int], breadth: tuple[int, int] = (12, 20)) -> bool:
+    """Cover s by ejecting what is in a candidate's way, if the ejected sessions weigh less or find
+    free colleagues: kept only when the covered weight grows; otherwise the plan is left as it was.
+
+    `breadth`: how many of s's nearest candidates are tried, and how many of an ejected session's
+    nearest candidates may take it after one move of their own."""
+    inst, cand = plan.inst, plan.cand
+    weight = inst.session_weight
+    pairs = cand.by_session[s]
+    for p in pairs[np.argsort(cand.pair_km[pairs], kind="stable")][: breadth[0]]:
+        t = int(cand.pair_teacher[p])
+        blocking = blockers(plan, s, t)
+        if not blocking or any(b in fixed for b in blocking):
+            continue
+        for b in blocking:
+            plan.unassign(b)
+        if not plan.fits(s, t):
+            for b in blocking:
+                plan.assign(b, t)
+            continue
+        plan.assign(s, t)
+        moved: list[tuple[int, int, int]] = []  # (session, from teacher, to teacher) of one-swap moves, to undo
+        for b in blocking:
+            if not try_insert(plan, b, fixed, allow_moves=False):
+                _rehome_with_one_move(plan, b, t, fixed, moved, breadth[1])
+        lost = sum(weight[b] for b in blocking if plan.teacher_of[b] < 0)
+        if weight[s] > lost + 1e-9:
+            return True
+        for b in blocking:
+            if plan.teacher_of[b] >= 0:
+                plan.unassign(b)
+        for session, before, _ in reversed(moved):
+            plan.unassign(session)
+            plan.assign(session, before)
+        plan.unassign(s)
+        for b in blocking:
+            plan.assign(b, t)
+    return False
+
+
+def _rehome_with_one_move(plan: Plan, b: int, avoid: int, fixed: dict[int, int], moved: list, breadth: int) -> bool:
+    """Give b to one of its nearest candidates after moving that one's single blocking session to a colleague."""
+    cand = plan.cand
+    pairs = cand.by_session[b]
+    for p in pairs[np.argsort(cand.pair_km[pairs], kind="stable")][:breadth]:
+        t = int(cand.pair_teacher[p])
+        if t == avoid:
+            continue
+        move = one_swap(plan, b, t, fixed)
+        if move is not None:
+            b2, t2 = move
+            plan.unassign(b2)
+            plan.assign(b2, t2)
+            moved.append((b2, t, t2))
+            plan.assign(b, t)
+            return True
+    return False
+
+
+def eject_pass(
+    plan: Plan,
+    rng: np.random.Generator,
+    fixed: dict[int, int],
+    has_candidates: np.ndarray,
+    breadth: tuple[int, int] = (12, 20),
+) -> int:
+    """Try to cover every open session once by ejection, heaviest first. Returns how many moves gained."""
+    inst = plan.inst
+    open_sessions = np.flatnonzero((plan.teacher_of < 0) & has_candidates)
+    order = open_sessions[np.lexsort((rng.random(len(open_sessions)), -inst.session_weight[open_sessions]))]
+    return sum(eject_insert(plan, int(s), fixed, breadth) for s in order if plan.teacher_of[s] < 0)
