@@ -190,3 +190,36 @@ def test_same_seed_and_workers_give_the_same_plan():
         inst = parse_instance(data)
         plans.append(Planner(inst, build_candidates(inst), seed=7, workers=2).solve(1.0).assignment)
     assert plans[0] == plans[1]
+
+
+def test_ejection_covers_by_a_chain_of_moves_and_undoes_what_does_not_gain():
+    import numpy as np
+
+    from matching.repair import eject_pass, repair_pass
+
+    # Same hour: T1 can teach the open MTK lesson but teaches IPA; T2 could take the IPA lesson
+    # but teaches BIO; T3 is free and teaches BIO. A one-move repair cannot see this chain.
+    data = instance(
+        [teacher("T1", subjects=["MTK", "IPA"]), teacher("T2", subjects=["IPA", "BIO"], lon=102.11),
+         teacher("T3", subjects=["BIO"], lon=102.12)],
+        [session("L-MTK"), session("L-IPA", subject="IPA"), session("L-BIO", subject="BIO")],
+    )  # fmt: skip
+    inst = parse_instance(data)
+    cand = build_candidates(inst)
+    has = np.ones(inst.n_sessions, dtype=bool)
+    plan = Plan(inst, cand)
+    plan.assign(1, 0)  # T1: IPA
+    plan.assign(2, 1)  # T2: BIO
+    assert repair_pass(plan, np.random.default_rng(0), {}, has) == 0
+    assert eject_pass(plan, np.random.default_rng(0), {}, has) == 1
+    assert plan.assignment() == {0: 0, 1: 1, 2: 2} and check(inst, plan.assignment())[0] == []
+
+    # Without T3 nothing can be re-homed: the heavier IPA lesson stays, the plan is as it was.
+    heavy = instance(
+        [teacher("T1", subjects=["MTK", "IPA"])], [session("L-MTK"), session("L-IPA", subject="IPA", weight=2.0)]
+    )
+    inst = parse_instance(heavy)
+    plan = Plan(inst, build_candidates(inst))
+    plan.assign(1, 0)
+    assert eject_pass(plan, np.random.default_rng(0), {}, np.ones(2, dtype=bool)) == 0
+    assert plan.assignment() == {1: 0}
