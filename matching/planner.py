@@ -320,8 +320,9 @@ class Planner:
             eject_pass(plan, self.rng, self.fixed, self.has_candidates, breadth)
             spent += cost
             report(iteration, True)
-        # The wall clock is a safety stop; a last sub-solve takes up to about a second.
-        while spent < budget and time.monotonic() - began < time_limit - 1.0:
+        # The wall clock is a safety stop; a last sub-solve (bigger on bigger instances) must fit too.
+        margin = max(1.0, 0.02 * time_limit)
+        while spent < budget and time.monotonic() - began < time_limit - margin:
             if plan.coverage() >= bound - 1e-9:
                 break  # provably nothing left to gain
             iteration += 1
