@@ -4,6 +4,10 @@
     .venv/bin/python bench/matching.py --long          # also the 10-minute run and the 3x regency at 120 s
     .venv/bin/python bench/matching.py --instant       # instant ranking latency only
 
+"worst area" is the lowest coverage of a kecamatan divided by the whole district's (1.0 is
+even); the public instances give no areas, so the planner's fairness term is idle on them except
+on the "-areas" row, where each school carries its kecamatan as the service's instances do.
+
 Each run happens in its own process so that its peak memory (including the LP's
 process) is measured alone. Prints a table; paste it into bench/RESULTS.md with the
 machine and date.
@@ -91,6 +95,7 @@ def run_one(instance: str, mode: str, seconds: float) -> dict:
     problems, scores = check(inst, assignment)
     row.update(
         coverage=scores["coverage"],
+        worst_area=_worst_area(inst, assignment),
         breaks=scores["continuity_breaks"],
         travel_km=round(scores["travel_km"]),
         feasible=not problems,
@@ -98,6 +103,40 @@ def run_one(instance: str, mode: str, seconds: float) -> dict:
         peak_mb=_peak_mb(),
     )
     return row
+
+
+def kecamatan_of_school() -> dict[str, str]:
+    """NPSN -> kecamatan code, from the project's copy of the district's school list."""
+    import csv
+
+    with open(HERE.parent / "dispatch" / "data" / "bungo" / "bungo_schools.csv", newline="") as f:
+        return {row["npsn"]: row["kecamatan_code"] for row in csv.DictReader(f)}
+
+
+def with_areas(path: Path) -> Path:
+    """The instance with each school's kecamatan as its area, as the service builds its instances."""
+    out = Path("/tmp") / f"{path.stem}-areas.json"
+    if not out.exists():
+        data = json.loads(path.read_text())
+        areas = kecamatan_of_school()
+        for school in data["schools"]:
+            school["area"] = areas.get(school["id"], "")
+        out.write_text(json.dumps(data))
+    return out
+
+
+def _worst_area(inst, assignment: dict[int, int]) -> float:
+    """The fairness measure: the lowest coverage of a kecamatan over the whole instance's (by the
+    schools' kecamatan even where the instance gives the planner no areas)."""
+    import numpy as np
+
+    kecamatan = kecamatan_of_school()
+    areas = np.array([kecamatan.get(i.rsplit("-", 1)[0], "") for i in inst.school_ids])[inst.session_school]
+    covered = np.zeros(inst.n_sessions, dtype=bool)
+    covered[list(assignment)] = True
+    weight = inst.session_weight
+    overall = weight[covered].sum() / weight.sum()
+    return round(min(weight[covered & (areas == a)].sum() / weight[areas == a].sum() for a in set(areas)) / overall, 3)
 
 
 def measure(instance: Path, mode: str, seconds: float) -> dict:
@@ -162,10 +201,11 @@ def main() -> None:
     runs = []
     for path in (INSTANCES / "bungo-small-a.json", district):
         runs += [(path, "bound", 0), (path, "greedy", 0), (path, "planner", 10), (path, "planner", 60)]
+    runs.append((with_areas(district), "planner", 60))  # fairness by kecamatan switched on
     if args.long:
         runs.append((district, "planner", 600))
         runs += [(tiled(district, 3), "greedy", 0), (tiled(district, 3), "planner", 120)]
-    header = f"{'instance':<22} {'run':<12} {'sessions':>8} {'pairs':>9} {'build s':>7} {'coverage':>9} {'÷bound':>7} {'÷best':>7} {'breaks':>6} {'travel km':>9} {'seconds':>7} {'peak MB':>7}"
+    header = f"{'instance':<22} {'run':<12} {'sessions':>8} {'pairs':>9} {'build s':>7} {'coverage':>9} {'÷bound':>7} {'÷best':>7} {'breaks':>6} {'travel km':>9} {'worst area':>10} {'seconds':>7} {'peak MB':>7}"
     print(header)
     print("-" * len(header))
     bounds: dict[str, float] = {}
@@ -180,7 +220,7 @@ def main() -> None:
         over_bound = coverage / bounds[name] if name in bounds and bounds[name] else float("nan")
         over_best = coverage / BEST_KNOWN[name] if name in BEST_KNOWN else float("nan")
         print(f"{name:<22} {label:<12} {row['sessions']:>8} {row['pairs']:>9} {row['build_s']:>7} {coverage:>9.1f} {over_bound:>7.3f} "
-              f"{over_best:>7.3f} {row.get('breaks', ''):>6} {row.get('travel_km', ''):>9} {row['seconds']:>7} {row['peak_mb']:>7}"
+              f"{over_best:>7.3f} {row.get('breaks', ''):>6} {row.get('travel_km', ''):>9} {row.get('worst_area', ''):>10} {row['seconds']:>7} {row['peak_mb']:>7}"
               + ("" if row.get("feasible", True) else "  INFEASIBLE"), flush=True)  # fmt: skip
 
 

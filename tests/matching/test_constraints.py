@@ -110,6 +110,31 @@ def test_continuity_prefers_one_teacher_per_order():
     assert len(set(plan_all(data)["planner"].values())) == 1
 
 
+def test_less_travel_prefers_the_nearer_teacher():
+    data = instance([teacher("T1", lon=102.16), teacher("T2", lon=102.11)], [session("L1")])
+    assert plan_all(data)["planner"] == {"L1": "T2"}
+
+
+def test_fairness_gives_the_clashing_teacher_to_the_area_left_behind():
+    # Area A already has a lesson covered; area B has none of its two. T1, halfway between the
+    # schools, can take one of the two 08:00 lessons: B's.
+    schools = [
+        {"id": "S1", "lat": -1.49, "lon": 102.10, "area": "A"},
+        {"id": "S2", "lat": -1.49, "lon": 102.189, "area": "B"},
+    ]
+    data = instance(
+        [teacher("T0", lon=102.10, subjects=["IPA"]), teacher("T1", lon=102.1445)],
+        [
+            session("A-IPA", subject="IPA"),
+            session("A-MTK", start="08:00", end="09:20"),
+            session("B-MTK", school="S2", start="08:00", end="09:20"),
+            session("B-IPS", school="S2", subject="IPS"),  # nobody teaches IPS
+        ],
+        schools=schools,
+    )
+    assert plan_all(data)["planner"] == {"A-IPA": "T0", "B-MTK": "T1"}
+
+
 def test_blocked_teacher_never_assigned():
     data = instance([teacher("T1"), teacher("T2", lon=102.15)], [session("L1")])
     inst = parse_instance(data)
