@@ -45,7 +45,7 @@ def cmd_solve(args) -> int:
     built = time.monotonic() - began
     print(f"built {cand.n_pairs} feasible pairs in {built:.1f}s", file=sys.stderr)
     planner = Planner(inst, cand, seed=args.seed, workers=args.workers)
-    result = planner.solve(max(1.0, args.time_limit - built), progress=_progress)
+    result = planner.solve(args.time_limit, progress=_progress, started=began)
     problems, scores = check(inst, result.assignment)
     stats = {
         **scores,

@@ -296,16 +296,20 @@ class Planner:
         start: Plan | None = None,
         progress: Callable[[Progress], None] | None = None,
         use_lp: bool = True,
+        started: float | None = None,
     ) -> PlanResult:
-        """Plan within `time_limit` seconds of wall time.
+        """Plan within `time_limit` seconds of wall time, counted from `started` (a time.monotonic()
+        reading, e.g. taken before the caller built the pairs; default now).
 
-        Deterministic for a fixed seed and worker count: every sub-solve is limited in
+        Deterministic for a fixed seed, worker count and limit: every sub-solve is limited in
         CP-SAT's deterministic time, the search stops after a deterministic budget
-        (DETERMINISTIC_PER_SECOND per second of the limit), and the LP, solved first when
-        it fits the limit, is charged as its estimated time. The wall-clock limit is a
-        safety stop that only a machine far slower than the reference would reach.
+        (DETERMINISTIC_PER_SECOND per second of the limit, whenever it started), and the LP,
+        solved first when it fits the limit, is charged as its estimated time. The wall-clock
+        limit is a safety stop that only a machine far slower than the reference would reach.
+        (A caller that took its building time off the limit would make the budget, and so the
+        plan, depend on how long the building took.)
         """
-        began = time.monotonic()
+        began = time.monotonic() if started is None else started
         inst = self.inst
         plan = start.copy() if start is not None else scarcity_first(inst, self.cand)
         history: list[Progress] = []
