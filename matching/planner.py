@@ -11,7 +11,7 @@ worse, and writes the answer back. Each sub-problem is a few thousand pairs.
 Objectives, in order, folded into one integer objective with weights far apart:
 covered weight; continuity (the teacher already on the order); fairness (areas
 with lower coverage first); less travel; better rating and the school's favourites.
-The search works in two phases: first on covered weight alone, in large
+The search works in two phases: first on covered weight alone, in growing
 neighbourhoods (CP-SAT proves a pure coverage sub-problem optimal several times
 faster than one carrying the tie-breaking terms, whose many distinct coefficients
 it must also prove), then a polish with the whole objective in small ones, which
@@ -45,7 +45,7 @@ NEIGHBOURHOOD_DAYS = [1, 1, 2, 3]
 # sub-solve). Coverage alone, in neighbourhoods that grow as the search goes on (small ones win
 # fast and then run dry, large ones are slow to start), each size from the units of search spent
 # given; then the polish. Measured on the district from its ejected LP rounding (9,714), 420 units
-# of search: whole objective, 1,500 pairs 9,813, 6,000 pairs 9,818; coverage alone, 1,500 pairs
+# of search: whole objective, 1,500 pairs 9,812, 6,000 pairs 9,818; coverage alone, 1,500 pairs
 # 9,814, 3,000 pairs 9,863, 6,000 pairs 9,868, 3,000 then 6,000 from half-way 9,892; coverage with
 # continuity kept, 3,000 then 6,000: 9,795 at 210 units where coverage alone had 9,844.
 SEARCH = [(0.0, 1500, 0.5), (60.0, 3000, 1.0), (200.0, 6000, 2.0)]
