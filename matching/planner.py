@@ -52,11 +52,12 @@ SEARCH = [(0.0, 1500, 0.5), (60.0, 3000, 1.0), (200.0, 6000, 2.0)]
 POLISH = (1500, 0.5)
 POLISH_SHARE = 0.25  # of the search budget left after the LP and the ejections
 # Search budget in CP-SAT deterministic time per second of the time limit, and the overhead
-# charged per iteration of 1,500 pairs for building its model (calibrated on the 2-core reference machine:
+# charged per iteration of OVERHEAD_PAIRS pairs for building its model (calibrated on the 2-core reference machine:
 # the coverage search runs about 1.45 units a second there, the polish about 1; 0.95 left a third of a
 # 10-minute limit unused).
 DETERMINISTIC_PER_SECOND = 1.3
 ITERATION_OVERHEAD = 0.1
+OVERHEAD_PAIRS = 1500
 LP_SECONDS_PER_PAIR = 1.1e-4  # measured: 40 s for 363,000 pairs on one core of the reference machine
 LP_SHARE = 0.75  # use the LP only if its estimated time is within this share of the limit
 # Ejection breadths (see repair.eject_insert) and their measured seconds per open session on the
@@ -163,8 +164,8 @@ class Planner:
         plan: Plan,
         sessions: np.ndarray,
         seconds: float,
+        deadline: float,
         coverage_only: bool = False,
-        deadline: float | None = None,
     ) -> tuple[bool, float, bool]:
         """Re-solve the neighbourhood exactly; returns (improved, CP-SAT deterministic time used, proven optimal).
 
@@ -230,8 +231,7 @@ class Planner:
         solver = cp_model.CpSolver()
         solver.parameters.max_deterministic_time = seconds
         # Wall time is a safety stop only (it would make the plan depend on the machine's speed).
-        wall = 10 * seconds if deadline is None else min(10 * seconds, max(0.01, deadline - time.monotonic()))
-        solver.parameters.max_time_in_seconds = wall
+        solver.parameters.max_time_in_seconds = min(10 * seconds, max(0.01, deadline - time.monotonic()))
         solver.parameters.num_workers = self.workers
         solver.parameters.interleave_search = self.workers > 1  # deterministic with several workers
         solver.parameters.random_seed = int(self.rng.integers(1 << 30))
@@ -373,9 +373,9 @@ class Planner:
             whole = self.cand.n_pairs <= target_pairs  # a small instance is one neighbourhood
             sessions = np.arange(inst.n_sessions) if whole else self._neighbourhood(plan, target_pairs)
             improved, used, optimal = self._solve_neighbourhood(
-                plan, sessions, sub_seconds, coverage_only=searching, deadline=deadline
+                plan, sessions, sub_seconds, deadline, coverage_only=searching
             )
-            spent += used + ITERATION_OVERHEAD * target_pairs / POLISH[0]
+            spent += used + ITERATION_OVERHEAD * target_pairs / OVERHEAD_PAIRS
             if whole and optimal:
                 if not searching:
                     break  # the whole instance solved to optimality: nothing left to gain
