@@ -24,7 +24,7 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 def post_worker_init(worker):
     import gc
 
-    from dispatch.live import clock
+    from dispatch import clock
 
     # Thousands of open sockets make many long-lived objects; a full collection walking them all
     # stalled requests by 250 ms every few seconds (bench/live.py). Everything loaded so far stays,

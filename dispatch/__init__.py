@@ -45,10 +45,10 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.lessons.views import blp as lessons_blp
     from dispatch.offers.views import blp as offers_blp
     from dispatch.orders.views import blp as orders_blp
+    from dispatch.ratings.views import blp as ratings_blp
     from dispatch.runs.views import blp as runs_blp
     from dispatch.schools.views import blp as schools_blp
     from dispatch.teachers.views import blp as teachers_blp
-    from ratings.views import blp as ratings_blp
 
     for blueprint in (
         accounts_blp,

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from werkzeug.exceptions import HTTPException
 
 from dispatch.accounts.models import ROLES
+from dispatch.exceptions import DomainError
 from dispatch.extensions import db
 from dispatch.sqlite import writing
 
 
-def _fail(exc: HTTPException) -> None:
-    data = getattr(exc, "data", {}) or {}
-    raise click.ClickException(data.get("message") or exc.description or str(exc))
+def _fail(exc: DomainError) -> None:
+    raise click.ClickException(exc.message)
 
 
 def register_cli(app: Flask) -> None:
@@ -32,7 +31,7 @@ def register_cli(app: Flask) -> None:
             ensure_district()
             user = create_user(username, password, role, school_id=school_id, teacher_id=teacher_id)
             db.session.commit()
-        except HTTPException as exc:
+        except DomainError as exc:
             db.session.rollback()
             _fail(exc)
         click.echo(user.id)
@@ -54,29 +53,30 @@ def register_cli(app: Flask) -> None:
         for username, password, role in summary["logins"]:
             click.echo(f"  {username} / {password} / {role}")
 
-    @app.cli.command("mark-no-shows")
-    def mark_no_shows_command():
-        """Mark booked lessons with no check-in by the grace time as no-shows; reopen what is still ahead.
-
-        The server's clock does this every second by itself; this runs one round by hand."""
-        from dispatch.lessons.service import mark_no_shows
+    def _one_tick() -> dict[str, int]:
+        from dispatch.workflow import tick
 
         with writing():
-            missed, reopened = mark_no_shows()
+            done = tick()
             db.session.commit()
-        click.echo(f"no-shows: {len(missed)}, reopened for dispatch: {len(reopened)}")
+        return done
+
+    @app.cli.command("mark-no-shows")
+    def mark_no_shows_command():
+        """One round of the clock by hand: among the rest, booked lessons with no check-in by the grace time
+        become no-shows and what is still ahead reopens.
+
+        The server's clock does this every second by itself."""
+        done = _one_tick()
+        click.echo(f"no-shows: {done['no_shows']}, held: {done['held']}, expired offers: {done['expired']}")
 
     @app.cli.command("expire-offers")
     def expire_offers_command():
-        """Close offers past their time and send the next waves.
+        """One round of the clock by hand: among the rest, offers past their time close and the next waves go.
 
-        The server's clock does this every second by itself; this runs one round by hand."""
-        from dispatch.offers.service import expire_offers
-
-        with writing():
-            count = expire_offers()
-            db.session.commit()
-        click.echo(f"expired offers: {count}")
+        The server's clock does this every second by itself."""
+        done = _one_tick()
+        click.echo(f"expired offers: {done['expired']}, waves: {done['waves']}, no-shows: {done['no_shows']}")
 
     @app.cli.command("import-csv")
     @click.argument("kind", type=click.Choice(["schools", "teachers"]))
@@ -92,7 +92,7 @@ def register_cli(app: Flask) -> None:
                 raw, progress=lambda done, total: click.echo(f"  {done}/{total} rows", err=True)
             )
             db.session.commit()
-        except HTTPException as exc:
+        except DomainError as exc:
             db.session.rollback()
             _fail(exc)
         for error in result["errors"]:

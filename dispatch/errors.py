@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from flask import Flask, jsonify
-from flask_smorest import abort
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from dispatch.exceptions import DomainError, Invalid, Taken
 from dispatch.extensions import db
 
 log = logging.getLogger(__name__)
 
 
 def field_error(field: str, message: str, status: int = 422, location: str = "json"):
-    """Abort with the shape marshmallow gives: {"errors": {location: {field: [message]}}}.
+    """Raise the domain error that names `field` (kept for callers written before dispatch.exceptions)."""
+    raise (Taken if status == 409 else Invalid)(field, message, location)
 
-    A dotted field ("sessions.0.date") nests as marshmallow nests list items.
-    """
-    tree: dict | list = [message]
-    for part in reversed(field.split(".")):
-        tree = {part: tree}
-    abort(status, message=f"{field}: {message}", errors={location: tree})
+
+def domain_error_response(exc: DomainError):
+    """The contract's JSON for a refused request: code, status, message, and the field errors if any."""
+    body = {"code": exc.status, "status": HTTPStatus(exc.status).phrase, "message": exc.message}
+    if isinstance(exc, Invalid):
+        body["errors"] = exc.errors()
+    return jsonify(body), exc.status
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        db.session.rollback()
+        return domain_error_response(exc)
+
     @app.errorhandler(IntegrityError)
     def _integrity(exc: IntegrityError):
         # A uniqueness race the service's own check could not see (two requests at once).

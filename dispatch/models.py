@@ -6,10 +6,10 @@ from dispatch.district.models import District, Kecamatan, Village
 from dispatch.idempotency import IdempotencyRecord
 from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession, Order
+from dispatch.ratings.models import Rating
 from dispatch.runs.models import MatchingRun
 from dispatch.schools.models import School, school_blocked, school_favourite
 from dispatch.teachers.models import Teacher
-from ratings.models import Rating
 
 __all__ = [
     "District",

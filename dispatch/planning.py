@@ -13,10 +13,11 @@ from datetime import date
 from dispatch.district.models import Kecamatan
 from dispatch.district.service import get_district
 from dispatch.extensions import db
-from dispatch.orders.models import UNFILLED, LessonSession, Order
+from dispatch.lifecycle import TAUGHT_OR_TO_TEACH, UNFILLED
+from dispatch.orders.models import LessonSession, Order
+from dispatch.ratings.service import scores
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
-from ratings.service import scores
 from scheduling import format_hhmm, week_of
 
 URGENT_WEIGHT = 2.0
@@ -40,14 +41,14 @@ def build_week_instance(day: date) -> dict:
         db.select(LessonSession, Order)
         .join(Order, LessonSession.order_id == Order.id)
         .where(LessonSession.date.between(monday, sunday))
-        .where(LessonSession.status.in_((*UNFILLED, "booked")))
+        .where(LessonSession.status.in_((*UNFILLED, *TAUGHT_OR_TO_TEACH)))
         .order_by(LessonSession.id)
     ).all()
     sessions, fixed = [], []
     for session, order in rows:
         if order.school_id not in school_ids:
             continue
-        booked = session.status == "booked"
+        booked = session.status in TAUGHT_OR_TO_TEACH  # held ones count toward clashes and caps too
         if booked and session.teacher_id not in teacher_ids:
             continue  # a paused teacher's booking stays; it does not enter the plan
         sessions.append(

@@ -131,6 +131,31 @@ def shared_app(database, tmp_path):
     clear_database(app, url)
 
 
+class Clock:
+    """The district's clock as a test sets it: `now` (a local datetime), or None for the real time."""
+
+    def __init__(self) -> None:
+        self.now = None
+
+    def advance(self, **delta) -> None:
+        from datetime import timedelta
+
+        from dispatch.district.service import district_now
+
+        self.now = (self.now or district_now()) + timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Every rule reads `dispatch.district.service.wall_clock`; this sets it for the test."""
+    import dispatch.district.service as district_service
+
+    real = district_service.wall_clock
+    frozen = Clock()
+    monkeypatch.setattr(district_service, "wall_clock", lambda tz: frozen.now if frozen.now else real(tz))
+    return frozen
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -96,3 +96,15 @@ def order(school_obj: School, sessions=None, subject="MTK", **kw) -> Order:
     db.session.add(o)
     db.session.flush()
     return o
+
+
+def stale_offers() -> list:
+    """Open offers holding a session that no longer needs a teacher: the workflow must never leave one."""
+    from dispatch.offers.models import Offer
+
+    stale = []
+    for offer in db.session.scalars(db.select(Offer).where(Offer.status == "open")):
+        statuses = db.session.scalars(db.select(LessonSession.status).where(LessonSession.id.in_(offer.session_ids)))
+        if any(status not in ("open", "offered") for status in statuses):
+            stale.append(offer)
+    return stale

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dispatch.accounts.models import User
-from dispatch.errors import field_error
+from dispatch.exceptions import Invalid, Taken
 from dispatch.extensions import db
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
@@ -14,23 +14,23 @@ def create_user(
 ) -> User:
     """Create a user; operators are bound to a school, teachers to a teacher. The caller commits."""
     if db.session.scalar(db.select(User.id).where(User.username == username)) is not None:
-        field_error("username", "already taken", status=409)
+        raise Taken("username", "already taken")
     if role == "school_operator":
         if not school_id:
-            field_error("school_id", "a school operator needs a school")
+            raise Invalid("school_id", "a school operator needs a school")
         if db.session.get(School, school_id) is None:
-            field_error("school_id", f"unknown school {school_id}")
+            raise Invalid("school_id", f"unknown school {school_id}")
     elif school_id:
-        field_error("school_id", "only a school operator has a school")
+        raise Invalid("school_id", "only a school operator has a school")
     if role == "teacher":
         if teacher_id is None:
-            field_error("teacher_id", "a teacher account needs a teacher")
+            raise Invalid("teacher_id", "a teacher account needs a teacher")
         if db.session.get(Teacher, teacher_id) is None:
-            field_error("teacher_id", f"unknown teacher {teacher_id}")
+            raise Invalid("teacher_id", f"unknown teacher {teacher_id}")
         if db.session.scalar(db.select(User.id).where(User.teacher_id == teacher_id)) is not None:
-            field_error("teacher_id", f"teacher {teacher_id} already has an account", status=409)
+            raise Taken("teacher_id", f"teacher {teacher_id} already has an account")
     elif teacher_id is not None:
-        field_error("teacher_id", "only a teacher account has a teacher")
+        raise Invalid("teacher_id", "only a teacher account has a teacher")
     user = User(
         username=username, role=role, school_id=school_id if role == "school_operator" else None, teacher_id=teacher_id
     )

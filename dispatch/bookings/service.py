@@ -20,17 +20,30 @@ from datetime import date, timedelta
 
 from sqlalchemy import update
 
+from dispatch.bookings.models import Withdrawal
 from dispatch.district.service import district_now, get_district
+from dispatch.exceptions import Conflict, NotFound
 from dispatch.extensions import db
-from dispatch.live.outbox import announce_order
-from dispatch.orders.models import UNFILLED, LessonSession, Order
+from dispatch.lifecycle import (
+    FILLED,
+    TAUGHT_OR_TO_TEACH,
+    UNFILLED,
+    Action,
+    Moved,
+    SessionStatus,
+    move,
+    order_status,
+    sources,
+    target,
+)
+from dispatch.orders.models import LessonSession, Order
 from dispatch.schools.models import School, school_blocked
 from dispatch.teachers.models import Teacher
 from scheduling import Slot, clashes, week_of, within_availability
 from scheduling.geo import distance_km
 
 
-class BookingRefused(Exception):
+class BookingRefused(Conflict):
     """The booking would break a rule or lost a race; the message says which (an HTTP 409)."""
 
 
@@ -84,14 +97,16 @@ def _booked_sessions(teacher_id: int, days: Iterable[date]) -> list[tuple[Lesson
         db.select(LessonSession, School)
         .join(Order, LessonSession.order_id == Order.id)
         .join(School, Order.school_id == School.npsn)
-        .where(LessonSession.teacher_id == teacher_id, LessonSession.status == "booked")
+        .where(LessonSession.teacher_id == teacher_id, LessonSession.status.in_(TAUGHT_OR_TO_TEACH))
         .where(LessonSession.date.between(first, last))
     ).all()
     return [(s, school) for s, school in rows]
 
 
-def book(teacher_id: int, session_ids: list[int]) -> list[LessonSession]:
-    """Book all the given sessions for the teacher, or none (BookingRefused). The caller commits."""
+def book(teacher_id: int, session_ids: list[int]) -> tuple[list[LessonSession], list[Moved]]:
+    """Book all the given sessions for the teacher, or none (BookingRefused): the sessions and the moves.
+
+    The caller (the workflow) settles the follow-ups and commits."""
     if not session_ids:
         raise BookingRefused("no sessions to book")
     # 1. Serialise this teacher's bookings: write their row before reading anything that decides.
@@ -112,10 +127,12 @@ def book(teacher_id: int, session_ids: list[int]) -> list[LessonSession]:
         raise BookingRefused("unknown session")
     now = district_now()
     booked = _booked_sessions(teacher_id, [s.date for s in sessions])
+    bookable = sources("session", Action.BOOK)
+    before = {s.id: s.status for s in sessions}
     for session in sorted(sessions, key=lambda s: (s.date, s.start_min)):
         order = session.order
         school = db.session.get(School, order.school_id)
-        if session.status not in UNFILLED:
+        if session.status not in bookable:
             raise BookingRefused(f"session {session.id} is already {session.status}")
         if session.starts_at <= now:
             raise BookingRefused(f"session {session.id} has already started")
@@ -129,11 +146,13 @@ def book(teacher_id: int, session_ids: list[int]) -> list[LessonSession]:
         if reason:
             raise BookingRefused(f"session {session.id}: {reason}")
         booked.append((session, school))
-    # 2. Compare-and-set: only sessions still unfilled change; anything less means someone was faster.
+    # 2. Compare-and-set: the life cycle's BOOK move, as one UPDATE that changes only sessions still
+    # bookable; fewer rows changed means someone was faster.
+    booked_status = target("session", Action.BOOK)
     changed = db.session.execute(
         update(LessonSession)
-        .where(LessonSession.id.in_([s.id for s in sessions]), LessonSession.status.in_(UNFILLED))
-        .values(status="booked", teacher_id=teacher_id)
+        .where(LessonSession.id.in_([s.id for s in sessions]), LessonSession.status.in_(bookable))
+        .values(status=booked_status, teacher_id=teacher_id)
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount != len(sessions):
@@ -142,10 +161,10 @@ def book(teacher_id: int, session_ids: list[int]) -> list[LessonSession]:
         db.session.refresh(session)
     for order in {s.order for s in sessions}:
         db.session.refresh(order)
-        order.refresh_status()
-        announce_order(db.session(), order.id)
+        order.status = str(order_status([s.status for s in order.sessions], order.status))
     db.session.flush()
-    return sessions
+    moves = [Moved("session", s.id, Action.BOOK, before[s.id], booked_status, s.order_id, teacher_id) for s in sessions]
+    return sessions, moves
 
 
 def claimable(teacher: Teacher, order: Order) -> list[LessonSession]:
@@ -190,25 +209,22 @@ def open_orders_for(teacher: Teacher, limit: int = 200) -> list[tuple[Order, lis
 def schedule(teacher_id: int, first: date, last: date) -> list[LessonSession]:
     return db.session.scalars(
         db.select(LessonSession)
-        .where(LessonSession.teacher_id == teacher_id, LessonSession.status.in_(("booked", "held", "no_show")))
+        .where(LessonSession.teacher_id == teacher_id, LessonSession.status.in_(FILLED))
         .where(LessonSession.date.between(first, last))
         .order_by(LessonSession.date, LessonSession.start_min)
     ).all()
 
 
-def withdraw(teacher_id: int, session_id: int, reason: str) -> LessonSession:
-    """The teacher gives a booked session back; it goes straight back to dispatch. The caller commits.
+def withdraw(teacher_id: int, session_id: int, reason: str) -> tuple[LessonSession, Moved]:
+    """The teacher gives a booked session back (the workflow sends it back to dispatch). The caller commits.
 
     Withdrawing within the district's late-withdrawal hours of the lesson is recorded as late,
     which shows beside the teacher's ratings."""
-    from dispatch.bookings.models import Withdrawal
-    from dispatch.offers.service import send_wave  # offers book through here: imported late
-
     session = db.session.get(LessonSession, session_id, with_for_update=True, populate_existing=True)
     if session is None or session.teacher_id != teacher_id:
-        raise LookupError(f"No booked session {session_id} of yours.")
+        raise NotFound(f"No booked session {session_id} of yours.")
     now = district_now()
-    if session.status != "booked":
+    if session.status != SessionStatus.BOOKED:
         raise BookingRefused(f"session {session_id} is {session.status}, not booked")
     if session.starts_at <= now:
         raise BookingRefused(f"session {session_id} has already started; tell the school instead")
@@ -216,9 +232,7 @@ def withdraw(teacher_id: int, session_id: int, reason: str) -> LessonSession:
     db.session.add(
         Withdrawal(session_id=session.id, order_id=session.order_id, teacher_id=teacher_id, reason=reason, late=late)
     )
-    session.status, session.teacher_id = "open", None
-    order = session.order
-    order.refresh_status()
+    moved = move(session, Action.WITHDRAW)
+    session.teacher_id = None
     db.session.flush()
-    send_wave(order)
-    return session
+    return session, moved

@@ -2,18 +2,18 @@ from datetime import timedelta
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from dispatch.accounts.auth import roles_required
-from dispatch.bookings.service import BookingRefused, book, claimable, open_orders_for, schedule
+from dispatch.bookings.service import open_orders_for, schedule
 from dispatch.district.service import district_today
 from dispatch.extensions import db
 from dispatch.idempotency import write_operation
-from dispatch.orders.models import Order
 from dispatch.orders.schemas import OrderOut, SessionOut
 from dispatch.teachers.models import Teacher
 from dispatch.validation import DateRange, Id
+from dispatch.workflow import claim_order
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Self-service: open orders, claims, schedule")
 
@@ -69,28 +69,7 @@ class Claim(MethodView):
     @blp.alt_response(409, description="Taken by someone else first, or would break a rule; the message says which.")
     def post(self, data, order_id):
         """Claim an open order: book its sessions that you can take (or the given ones), all or none."""
-        order = db.session.get(Order, order_id)
-        if order is None:
-            abort(404, message=f"No order {order_id}.")
-        teacher = _me()
-        wanted = data.get("session_ids")
-        if wanted is None:
-            wanted = [s.id for s in claimable(teacher, order)]
-            if not wanted:
-                abort(
-                    409,
-                    message="Nothing in this order is open for you: taken, clashing, out of reach or over your cap.",
-                )
-        elif not set(wanted) <= {s.id for s in order.sessions}:
-            abort(
-                422,
-                message="session_ids: not sessions of this order",
-                errors={"json": {"session_ids": ["not sessions of this order"]}},
-            )
-        try:
-            sessions = book(teacher.id, wanted)
-        except BookingRefused as refused:
-            abort(409, message=str(refused))
+        order, sessions = claim_order(current_user.teacher_id, order_id, data.get("session_ids"))
         return {"order": order, "booked_session_ids": [s.id for s in sessions]}
 
 

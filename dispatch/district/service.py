@@ -48,9 +48,14 @@ def ensure_district() -> District:
     return district
 
 
+def wall_clock(timezone: str) -> datetime:
+    """The time now in `timezone`, without tzinfo. The one clock every rule reads (tests set it here)."""
+    return datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
 def district_now() -> datetime:
     """Wall-clock time in the district's time zone, without tzinfo (all stored times are local)."""
-    return datetime.now(ZoneInfo(get_district().timezone)).replace(tzinfo=None)
+    return wall_clock(get_district().timezone)
 
 
 def district_today() -> date:

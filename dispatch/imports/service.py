@@ -11,10 +11,9 @@ import csv
 import io
 from collections.abc import Callable
 
-from flask_smorest import abort
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import HTTPException
 
+from dispatch.exceptions import DomainError, Invalid
 from dispatch.extensions import db
 from dispatch.schools.schemas import SchoolIn
 from dispatch.schools.service import upsert_school
@@ -59,19 +58,15 @@ def decode_csv(raw: bytes) -> list[dict[str, str]]:
         else:
             text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        abort(
-            422,
-            message="file: not UTF-8 text. Save the sheet as 'CSV UTF-8' and upload again.",
-            errors={"files": {"file": ["not UTF-8 text; save as 'CSV UTF-8'"]}},
-        )
+        raise Invalid("file", "not UTF-8 text; save the sheet as 'CSV UTF-8' and upload again", "files") from None
     if not text.strip():
-        abort(422, message="file: empty", errors={"files": {"file": ["the file is empty"]}})
+        raise Invalid("file", "the file is empty", "files")
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = list(reader)
     if len(rows) > MAX_ROWS:
-        abort(422, message="file: too many rows", errors={"files": {"file": [f"at most {MAX_ROWS} rows per file"]}})
+        raise Invalid("file", f"at most {MAX_ROWS} rows per file", "files")
     return rows
 
 
@@ -166,12 +161,13 @@ def _import(
         try:
             was_created = write(data)
             savepoint.commit()
-        except HTTPException as exc:
+        except Invalid as exc:
             savepoint.rollback()
-            for field, message in _messages(getattr(exc, "data", {}).get("errors", {}).get("json", {})) or [
-                ("row", exc.description or "rejected")
-            ]:
-                errors.append({"row": number, "field": field, "message": message})
+            errors.append({"row": number, "field": exc.field, "message": exc.reason})
+            continue
+        except DomainError as exc:
+            savepoint.rollback()
+            errors.append({"row": number, "field": "row", "message": exc.message})
             continue
         created += was_created
         updated += not was_created

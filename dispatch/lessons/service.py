@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import secrets
-from datetime import datetime, timedelta
-
-from flask_smorest import abort
+from datetime import datetime, time, timedelta
 
 from dispatch.accounts.models import User
 from dispatch.district.service import district_now, get_district
-from dispatch.errors import field_error
+from dispatch.exceptions import Conflict, Forbidden, Invalid, NotFound
 from dispatch.extensions import db
-from dispatch.orders.models import LessonSession
+from dispatch.lifecycle import FILLED, TAUGHT_OR_TO_TEACH, Action, Moved, SessionStatus, allowed, move
+from dispatch.orders.models import LessonSession, Order
 from dispatch.schools.models import School
+from scheduling import at
 from scheduling.geo import distance_km
 
 CHECKIN_EARLY = timedelta(minutes=30)  # a teacher may check in this long before the start
@@ -30,142 +31,172 @@ def own_session(user: User, session_id: int) -> LessonSession:
         or user.role == "district_admin"
     )
     if not visible:
-        abort(404, message=f"No session {session_id} of yours.")
+        raise NotFound(f"No session {session_id} of yours.")
     return session
 
 
-def check_in(user: User, session_id: int, lat: float, lon: float) -> LessonSession:
+def hold_if_started(session: LessonSession, now: datetime) -> list[Moved]:
+    """A checked-in lesson is held once it has started, never before."""
+    if session.status == SessionStatus.BOOKED and session.checked_in_at is not None and session.starts_at <= now:
+        return [move(session, Action.HOLD)]
+    return []
+
+
+def check_in(user: User, session_id: int, lat: float, lon: float) -> tuple[LessonSession, list[Moved]]:
+    """The teacher is at the school: from 30 minutes before the start to the end. Held once it has started."""
     session = own_session(user, session_id)
     if user.role != "teacher":
-        abort(403, message="Only the booked teacher checks in.")
-    if session.status not in ("booked", "held"):
-        abort(409, message=f"The session is {session.status}.")
+        raise Forbidden("Only the booked teacher checks in.")
+    if session.status not in TAUGHT_OR_TO_TEACH:
+        raise Conflict(f"The session is {session.status}.")
     now = district_now()
     if not session.starts_at - CHECKIN_EARLY <= now <= session.ends_at:
-        abort(409, message="Check-in opens 30 minutes before the lesson and closes at its end.")
+        raise Conflict("Check-in opens 30 minutes before the lesson and closes at its end.")
     school = db.session.get(School, session.order.school_id)
     metres = distance_km((lat, lon), (school.lat, school.lon)) * 1000
-    allowed = get_district().checkin_distance_m
-    if metres > allowed:
-        field_error("lat", f"you are {metres:.0f} m from the school; check-in works within {allowed} m")
+    allowed_m = get_district().checkin_distance_m
+    if metres > allowed_m:
+        raise Invalid("lat", f"you are {metres:.0f} m from the school; check-in works within {allowed_m} m")
     if session.checked_in_at is None:
         session.checked_in_at = now
         session.checkin_distance_m = round(metres)
-    session.status = "held"
-    session.order.refresh_status()
+    moves = hold_if_started(session, now)
     db.session.flush()
-    return session
+    return session, moves
 
 
-def record(user: User, session_id: int, topic: str, present: int, notes: str | None) -> LessonSession:
+def record(
+    user: User, session_id: int, topic: str, present: int, notes: str | None
+) -> tuple[LessonSession, list[Moved]]:
+    """The lesson record, once the lesson has started and the teacher is checked in."""
     session = own_session(user, session_id)
     if user.role != "teacher":
-        abort(403, message="The teacher who taught writes the lesson record.")
-    if session.status != "held":
-        abort(409, message="Check in first: the record is for a lesson that was held.")
+        raise Forbidden("The teacher who taught writes the lesson record.")
+    now = district_now()
+    if session.starts_at > now:
+        raise Conflict("The record is written once the lesson has started.")
+    moves = hold_if_started(session, now)
+    if session.status != SessionStatus.HELD:
+        raise Conflict("Check in first: the record is for a lesson that was held.")
     session.topic, session.present, session.notes = topic.strip(), present, (notes or "").strip() or None
-    session.recorded_at = district_now()
+    session.recorded_at = now
     db.session.flush()
-    return session
+    return session, moves
 
 
 def rating_code(user: User, session_id: int) -> tuple[str, datetime]:
     """The session's code (made on first ask) and when it stops working."""
     session = own_session(user, session_id)
-    if session.status != "held":
-        abort(409, message="A rating code exists for a held lesson (after check-in).")
+    if session.status != SessionStatus.HELD:
+        raise Conflict("A rating code exists for a held lesson (after check-in, once it has started).")
     if session.rating_code is None:
         while True:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             if db.session.scalar(db.select(LessonSession.id).where(LessonSession.rating_code == code)) is None:
                 break
         session.rating_code = code
-        db.session.flush()
+    db.session.flush()
     return session.rating_code, session.ends_at + CODE_VALID_AFTER_END
 
 
 FLAGS = ("late", "no_show")
 
 
-def confirm(user: User, session_id: int) -> LessonSession:
-    """The school operator confirms the lesson was held."""
+def confirm(user: User, session_id: int) -> tuple[LessonSession, list[Moved]]:
+    """The school operator confirms the lesson was held (once it has started)."""
     session = own_session(user, session_id)
-    if session.status not in ("booked", "held"):
-        abort(409, message=f"The session is {session.status}.")
-    if session.starts_at > district_now():
-        abort(409, message="A lesson can be confirmed once it has started.")
-    session.status = "held"
-    session.confirmed_at = district_now()
-    session.order.refresh_status()
+    if session.status not in TAUGHT_OR_TO_TEACH:
+        raise Conflict(f"The session is {session.status}.")
+    now = district_now()
+    if session.starts_at > now:
+        raise Conflict("A lesson can be confirmed once it has started.")
+    moves = [move(session, Action.HOLD)] if session.status == SessionStatus.BOOKED else []
+    session.confirmed_at = now
     db.session.flush()
-    return session
+    return session, moves
 
 
-def flag(user: User, session_id: int, kind: str) -> LessonSession:
+def flag(user: User, session_id: int, kind: str) -> tuple[LessonSession, list[Moved]]:
     """The school flags the teacher late or absent; a no-show also ends the session's booking."""
     session = own_session(user, session_id)
-    if session.teacher_id is None or session.status not in ("booked", "held", "no_show"):
-        abort(409, message="Only a booked lesson can be flagged.")
+    if session.teacher_id is None or session.status not in FILLED:
+        raise Conflict("Only a booked lesson can be flagged.")
     if session.starts_at > district_now():
-        abort(409, message="A lesson can be flagged once it has started.")
+        raise Conflict("A lesson can be flagged once it has started.")
     session.flag = kind
-    if kind == "no_show":
-        session.status = "no_show"
-        session.order.refresh_status()
+    moves = [move(session, Action.NO_SHOW)] if kind == "no_show" and allowed(session, Action.NO_SHOW) else []
     db.session.flush()
-    return session
+    return session, moves
 
 
-def mark_no_shows(now: datetime | None = None) -> tuple[list[LessonSession], list[LessonSession]]:
-    """Booked sessions with no check-in by start + the district's grace time become no-shows.
-
-    If the lesson has not ended, a replacement session for the rest of it is opened in the same
-    order, marked urgent, and offered at once to the next teachers. Returns (no-shows, replacements).
-    The caller commits."""
-    now = now or district_now()
-    grace = timedelta(minutes=get_district().checkin_grace_min)
-    candidates = db.session.scalars(
+def due_holds(now: datetime) -> list[Moved]:
+    """Checked-in lessons that have started since: held now."""
+    started = db.session.scalars(
         db.select(LessonSession).where(
-            LessonSession.status == "booked", LessonSession.checked_in_at.is_(None), LessonSession.date <= now.date()
+            LessonSession.status == SessionStatus.BOOKED,
+            LessonSession.checked_in_at.is_not(None),
+            LessonSession.date <= now.date(),
         )
     ).all()
-    missed, reopened = [], []
-    for session in candidates:
-        if session.starts_at + grace > now:
-            continue
-        session.status = "no_show"
-        session.flag = "no_show"
-        missed.append(session)
-        left = int((session.ends_at - now) / timedelta(minutes=1))
-        if left >= 30:  # worth sending someone for the rest of the lesson
-            start_min = session.end_min - left
-            replacement = LessonSession(
-                date=session.date,
-                start_min=start_min,
-                end_min=session.end_min,
-                periods=max(1, round(session.periods * left / (session.end_min - session.start_min))),
-                status="open",
-            )
-            session.order.sessions.append(replacement)
-            session.order.urgent = True
-            reopened.append(replacement)
-        session.order.refresh_status()
+    moves = [m for session in started for m in hold_if_started(session, now)]
     db.session.flush()
-    from dispatch.offers.service import send_wave  # offers use bookings, which must not import lessons
+    return moves
 
-    for order in {r.order for r in reopened}:
-        send_wave(order)
-    return missed, reopened
+
+def due_no_shows(now: datetime) -> list[Moved]:
+    """Booked lessons with no check-in by their start + the district's grace time are no-shows."""
+    grace = timedelta(minutes=get_district().checkin_grace_min)
+    booked = db.session.scalars(
+        db.select(LessonSession)
+        .where(
+            LessonSession.status == SessionStatus.BOOKED,
+            LessonSession.checked_in_at.is_(None),
+            LessonSession.date <= now.date(),
+        )
+        .order_by(LessonSession.id)
+    ).all()
+    moves = []
+    for session in booked:
+        if session.starts_at + grace <= now:
+            session.flag = "no_show"
+            moves.append(move(session, Action.NO_SHOW))
+    db.session.flush()
+    return moves
+
+
+# After a no-show, the rest of the lesson is worth another teacher if, starting this long from now
+# (time for someone near to come), this much of it remains.
+REPLACEMENT_LEAD = timedelta(minutes=15)
+REPLACEMENT_MIN_LENGTH = timedelta(minutes=30)
+
+
+def reopen_rest(session: LessonSession, now: datetime) -> LessonSession | None:
+    """After a no-show: the rest of the lesson as a new open, urgent session of the same order, if worth it."""
+    start = now + REPLACEMENT_LEAD
+    minutes_since_midnight = math.ceil((start - datetime.combine(start.date(), time())) / timedelta(minutes=1))
+    start_min = max(session.start_min, minutes_since_midnight)
+    if start.date() != session.date or session.ends_at - at(session.date, start_min) < REPLACEMENT_MIN_LENGTH:
+        return None
+    replacement = LessonSession(
+        date=session.date,
+        start_min=start_min,
+        end_min=session.end_min,
+        periods=max(1, round(session.periods * (session.end_min - start_min) / (session.end_min - session.start_min))),
+        status=SessionStatus.OPEN,
+    )
+    session.order.sessions.append(replacement)
+    session.order.urgent = True
+    session.order.refresh_status()
+    db.session.flush()
+    return replacement
 
 
 def lesson_records(school_id: str, first, last, class_name: str | None) -> list[LessonSession]:
-    from dispatch.orders.models import Order
-
     query = (
         db.select(LessonSession)
         .join(Order, LessonSession.order_id == Order.id)
         .where(Order.school_id == school_id, LessonSession.date.between(first, last))
-        .where(LessonSession.status.in_(("held", "no_show")))
+        .where(LessonSession.status.in_((SessionStatus.HELD, SessionStatus.NO_SHOW)))
         .order_by(Order.class_name, LessonSession.date, LessonSession.start_min)
     )
     if class_name:

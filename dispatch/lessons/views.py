@@ -3,15 +3,15 @@ import io
 from flask import Response
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from dispatch.accounts.auth import roles_required
-from dispatch.bookings.service import BookingRefused, withdraw
 from dispatch.idempotency import write_operation
-from dispatch.lessons.service import FLAGS, check_in, confirm, flag, rating_code, record
+from dispatch.lessons.service import FLAGS
 from dispatch.orders.schemas import SessionOut
 from dispatch.validation import Latitude, Longitude
+from dispatch.workflow import check_in, confirm_lesson, flag_lesson, rating_code, record_lesson, withdraw
 
 blp = Blueprint(
     "lessons", __name__, url_prefix="/api/v1/sessions", description="Check-in, lesson records, rating codes"
@@ -62,12 +62,7 @@ class Withdraw(MethodView):
     @blp.alt_response(409, description="Not booked, or already started.")
     def post(self, data, session_id):
         """Give a booked session back: it goes straight back to dispatch; a late withdrawal is recorded."""
-        try:
-            return withdraw(current_user.teacher_id, session_id, data["reason"])
-        except LookupError as missing:
-            abort(404, message=str(missing))
-        except BookingRefused as refused:
-            abort(409, message=str(refused))
+        return withdraw(current_user.teacher_id, session_id, data["reason"])
 
 
 @blp.route("/<id:session_id>/check-in")
@@ -89,7 +84,7 @@ class Record(MethodView):
     @blp.response(200, LessonOut)
     def post(self, data, session_id):
         """Write the lesson record: topic, students present, notes."""
-        return record(current_user, session_id, data["topic"], data["present"], data.get("notes"))
+        return record_lesson(current_user, session_id, data["topic"], data["present"], data.get("notes"))
 
 
 @blp.route("/<id:session_id>/rating-code")
@@ -124,7 +119,7 @@ class Confirm(MethodView):
     @blp.response(200, LessonOut)
     def post(self, session_id):
         """The school confirms the lesson was held."""
-        return confirm(current_user, session_id)
+        return confirm_lesson(current_user, session_id)
 
 
 @blp.route("/<id:session_id>/flag")
@@ -135,4 +130,4 @@ class Flag(MethodView):
     @blp.response(200, LessonOut)
     def post(self, data, session_id):
         """The school flags the teacher late or absent (kept apart from students' stars)."""
-        return flag(current_user, session_id, data["flag"])
+        return flag_lesson(current_user, session_id, data["flag"])

@@ -82,7 +82,7 @@ def _before_commit(session: Session) -> None:
     if not (box.new_offers or box.closed_offers or box.orders):
         return
     from dispatch.offers.models import Offer
-    from dispatch.offers.views import OfferOut
+    from dispatch.offers.schemas import OfferOut
     from dispatch.orders.models import Order
     from dispatch.orders.schemas import OrderOut
 

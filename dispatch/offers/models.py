@@ -2,16 +2,19 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
+from dispatch.lifecycle import OfferStatus, check_constraint
 
-OFFER_STATUSES = ("open", "accepted", "declined", "expired", "taken", "cancelled")
+OFFER_STATUSES = tuple(str(s) for s in OfferStatus)
 
 
 class Offer(db.Model):
     __tablename__ = "offer"
+    __table_args__ = (CheckConstraint(check_constraint("status", OfferStatus), name="status"),)
+    lifecycle_kind = "offer"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("teaching_order.id", ondelete="CASCADE"), index=True)

@@ -1,10 +1,10 @@
-"""Instant dispatch: offers in waves for urgent orders, accepted through the one booking path.
+"""Offers: an order's open sessions proposed to teachers, in waves, and the teachers' answers.
 
 An urgent order is offered at once to the best few teachers who can take it now
-(the school's favourites first, then the better rated, then the nearest); when
-they decline or the offer expires, the next wave goes out. Accepting books
-through `bookings.book`, which re-checks every rule; the other open offers for
-those sessions close as "taken".
+(the school's favourites first, then those who can take more of it, then the nearest);
+the weekly plan offers each planned teacher their sessions. Accepting books through
+`bookings.book`, which re-checks every rule. What follows an answer (the next wave, closing
+competing offers) is the workflow's (`dispatch/workflow.py`); this module only moves offers.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from __future__ import annotations
 import heapq
 from datetime import timedelta
 
-from flask_smorest import abort
-
 from dispatch.bookings.models import Withdrawal
-from dispatch.bookings.service import BookingRefused, book, claimable, open_future_sessions, reach_km
+from dispatch.bookings.service import book, claimable, open_future_sessions, reach_km
 from dispatch.district.service import district_now, get_district
+from dispatch.exceptions import Conflict, NotFound
 from dispatch.extensions import db
+from dispatch.lifecycle import Action, Moved, OfferStatus, OrderStatus, SessionStatus, move
 from dispatch.offers.models import Offer
-from dispatch.orders.models import UNFILLED, Order
+from dispatch.orders.models import LessonSession, Order
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
 from scheduling import within_availability
@@ -42,7 +42,9 @@ def _candidates(order: Order, limit: int) -> list[tuple[Teacher, list[int], bool
     if not future:
         return []
     already = set(db.session.scalars(db.select(Offer.teacher_id).where(Offer.order_id == order.id)))
-    already |= {s.teacher_id for s in order.sessions if s.status == "no_show"}  # not the one who did not come
+    already |= {
+        s.teacher_id for s in order.sessions if s.status == SessionStatus.NO_SHOW
+    }  # not the one who did not come
     already |= set(db.session.scalars(db.select(Withdrawal.teacher_id).where(Withdrawal.order_id == order.id)))
     already |= {t.id for t in school.blocked}
     favourites = {t.id for t in school.favourites}
@@ -79,14 +81,39 @@ def _candidates(order: Order, limit: int) -> list[tuple[Teacher, list[int], bool
     return found
 
 
-def send_wave(order: Order) -> list[Offer]:
-    """Offer the order to the next few teachers. The caller commits."""
-    if order.status in ("cancelled", "completed", "expired", "booked"):
-        return []
+WAVE_DONE = frozenset({OrderStatus.CANCELLED, OrderStatus.COMPLETED, OrderStatus.EXPIRED, OrderStatus.BOOKED})
+
+
+def offer_sessions(
+    order: Order, teacher_id: int, session_ids: list[int], wave: int, minutes: int
+) -> tuple[Offer, list[Moved]]:
+    """One offer of some of the order's sessions to one teacher; the sessions become offered. The caller commits."""
+    offer = Offer(
+        order_id=order.id,
+        teacher_id=teacher_id,
+        session_ids=sorted(session_ids),
+        status=OfferStatus.OPEN,
+        wave=wave,
+        expires_at=district_now() + timedelta(minutes=minutes),
+    )
+    db.session.add(offer)
+    wanted = set(session_ids)
+    moves = [move(s, Action.OFFER) for s in order.sessions if s.id in wanted and s.status != SessionStatus.OFFERED]
+    db.session.flush()
+    return offer, moves
+
+
+def next_wave_number(order_id: int) -> int:
+    return 1 + (db.session.scalar(db.select(db.func.max(Offer.wave)).where(Offer.order_id == order_id)) or 0)
+
+
+def send_wave(order: Order) -> tuple[list[Offer], list[Moved]]:
+    """Offer the order to the next few teachers who can take it now. The caller commits."""
+    if order.status in WAVE_DONE:
+        return [], []
     district = get_district()
     minutes = district.urgent_offer_timeout_min if order.urgent else district.offer_timeout_min
-    wave = 1 + (db.session.scalar(db.select(db.func.max(Offer.wave)).where(Offer.order_id == order.id)) or 0)
-    now = district_now()
+    wave = next_wave_number(order.id)
     candidates = _candidates(order, WAVE_SIZE)
     order.next_wave_at = None
     favourites = [c for c in candidates if c[2]]
@@ -95,114 +122,115 @@ def send_wave(order: Order) -> list[Offer]:
         # The school's favourites have the order to themselves for a while; then the rest are offered
         # it too, whether or not the favourites have answered.
         candidates = favourites
-        order.next_wave_at = now + min(head_start, timedelta(minutes=minutes))
-    offers = [
-        Offer(
-            order_id=order.id,
-            teacher_id=teacher.id,
-            session_ids=session_ids,
-            status="open",
-            wave=wave,
-            expires_at=now + timedelta(minutes=minutes),
-        )
-        for teacher, session_ids, _ in candidates[:WAVE_SIZE]
-    ]
-    db.session.add_all(offers)
-    if offers:
-        for session in order.sessions:
-            if session.status == "open" and any(session.id in o.session_ids for o in offers):
-                session.status = "offered"
-    db.session.flush()
-    return offers
+        order.next_wave_at = district_now() + min(head_start, timedelta(minutes=minutes))
+    offers, moves = [], []
+    for teacher, session_ids, _favourite in candidates[:WAVE_SIZE]:
+        offer, moved = offer_sessions(order, teacher.id, session_ids, wave, minutes)
+        offers.append(offer)
+        moves.extend(moved)
+    return offers, moves
+
+
+def open_offers_of_order(order_id: int) -> list[Offer]:
+    return db.session.scalars(
+        db.select(Offer).where(Offer.order_id == order_id, Offer.status == OfferStatus.OPEN).order_by(Offer.id)
+    ).all()
+
+
+def release_unoffered(order: Order) -> list[Moved]:
+    """Sessions marked offered that no open offer holds any more go back to open (self-service may take them)."""
+    held = {sid for offer in open_offers_of_order(order.id) for sid in offer.session_ids}
+    return [move(s, Action.RELEASE) for s in order.sessions if s.status == SessionStatus.OFFERED and s.id not in held]
+
+
+def close_offers_holding(session_ids: set[int], action: Action, keep: int | None = None) -> list[Moved]:
+    """Close every open offer that holds any of these sessions (but `keep`): taken, cancelled or expired."""
+    if not session_ids:
+        return []
+    orders = set(
+        db.session.scalars(db.select(LessonSession.order_id).where(LessonSession.id.in_(session_ids)).distinct())
+    )
+    moves = []
+    for order_id in sorted(orders):
+        for offer in open_offers_of_order(order_id):
+            if offer.id != keep and session_ids & set(offer.session_ids):
+                moves.append(move(offer, action))
+                offer.closed_at = district_now()
+    return moves
+
+
+def close_order_offers(order_id: int, action: Action) -> list[Moved]:
+    moves = []
+    for offer in open_offers_of_order(order_id):
+        moves.append(move(offer, action))
+        offer.closed_at = district_now()
+    return moves
 
 
 def open_offers(teacher_id: int) -> list[Offer]:
     now = district_now()
     return db.session.scalars(
         db.select(Offer)
-        .where(Offer.teacher_id == teacher_id, Offer.status == "open", Offer.expires_at > now)
+        .where(Offer.teacher_id == teacher_id, Offer.status == OfferStatus.OPEN, Offer.expires_at > now)
         .order_by(Offer.expires_at)
     ).all()
 
 
-def _own_open_offer(teacher_id: int, offer_id: int) -> Offer:
+def own_open_offer(teacher_id: int, offer_id: int) -> Offer:
     # Locked (PostgreSQL) so the clock cannot expire it while the teacher answers; on SQLite the
     # answer's first write fails if the clock wrote in between, and the client is told to retry.
     offer = db.session.get(Offer, offer_id, with_for_update=True, populate_existing=True)
     if offer is None or offer.teacher_id != teacher_id:
-        abort(404, message=f"No offer {offer_id} of yours.")
-    if offer.status != "open" or offer.expires_at <= district_now():
-        abort(409, message=f"The offer is {'expired' if offer.status == 'open' else offer.status}.")
+        raise NotFound(f"No offer {offer_id} of yours.")
+    if offer.status != OfferStatus.OPEN or offer.expires_at <= district_now():
+        raise Conflict(f"The offer is {'expired' if offer.status == OfferStatus.OPEN else offer.status}.")
     return offer
 
 
-def accept(teacher_id: int, offer_id: int) -> Offer:
-    """Book the offer's sessions (all or none); other teachers' open offers for them close as taken."""
-    offer = _own_open_offer(teacher_id, offer_id)
-    try:
-        book(teacher_id, offer.session_ids)
-    except BookingRefused as refused:
-        abort(409, message=str(refused))
+def accept(teacher_id: int, offer_id: int) -> tuple[Offer, list[Moved]]:
+    """Book the offer's sessions (all or none, BookingRefused otherwise) and mark the offer accepted."""
+    offer = own_open_offer(teacher_id, offer_id)
+    _sessions, moves = book(teacher_id, offer.session_ids)
+    moves.append(move(offer, Action.ACCEPT))
+    offer.closed_at = district_now()
+    db.session.flush()
+    return offer, moves
+
+
+def decline(teacher_id: int, offer_id: int, reason: str) -> tuple[Offer, Moved]:
+    offer = own_open_offer(teacher_id, offer_id)
+    moved = move(offer, Action.DECLINE)
+    offer.decline_reason, offer.closed_at = reason, district_now()
+    db.session.flush()
+    return offer, moved
+
+
+def expire_due_offers() -> list[Moved]:
+    """Offers past their time close as expired. The caller settles the follow-ups and commits."""
     now = district_now()
-    offer.status, offer.closed_at = "accepted", now
-    taken = set(offer.session_ids)
-    for other in db.session.scalars(
-        db.select(Offer).where(Offer.order_id == offer.order_id, Offer.status == "open", Offer.id != offer.id)
-    ):
-        if taken & set(other.session_ids):
-            other.status, other.closed_at = "taken", now
-    db.session.flush()
-    return offer
-
-
-def decline(teacher_id: int, offer_id: int, reason: str) -> Offer:
-    """Decline with a reason; when the wave has no open offer left, the next wave goes out."""
-    offer = _own_open_offer(teacher_id, offer_id)
-    offer.status, offer.decline_reason, offer.closed_at = "declined", reason, district_now()
-    db.session.flush()
-    _next_wave_if_idle(offer.order)
-    return offer
-
-
-def _next_wave_if_idle(order: Order) -> None:
-    still_open = db.session.scalar(
-        db.select(db.func.count(Offer.id)).where(Offer.order_id == order.id, Offer.status == "open")
-    )
-    if not still_open:
-        if not send_wave(order):
-            for session in order.sessions:
-                if session.status == "offered":
-                    session.status = "open"  # nobody left to offer it to: self-service may still take it
-    db.session.flush()
-
-
-def expire_offers() -> int:
-    """Close offers past their time and send each affected order its next wave. The caller commits."""
-    now = district_now()
-    expired = db.session.scalars(
+    due = db.session.scalars(
         db.select(Offer)
-        .where(Offer.status == "open", Offer.expires_at <= now)
+        .where(Offer.status == OfferStatus.OPEN, Offer.expires_at <= now)
         .order_by(Offer.id)
         .with_for_update(skip_locked=True)  # an offer being accepted right now is left to its answer
     ).all()
-    for offer in expired:
-        offer.status, offer.closed_at = "expired", now
+    moves = []
+    for offer in due:
+        moves.append(move(offer, Action.EXPIRE))
+        offer.closed_at = now
     db.session.flush()
-    for order in {offer.order for offer in expired}:
-        if any(s.status in UNFILLED for s in order.sessions):
-            _next_wave_if_idle(order)
-    return len(expired)
+    return moves
 
 
-def send_due_waves() -> int:
-    """Orders whose favourites' head start is over get their next wave. The caller commits."""
-    now = district_now()
+def orders_due_next_wave() -> list[Order]:
+    """Orders whose favourites' head start is over; their marker is cleared. The caller sends the waves."""
     due = db.session.scalars(
-        db.select(Order).where(Order.next_wave_at <= now).order_by(Order.id).with_for_update(skip_locked=True)
+        db.select(Order)
+        .where(Order.next_wave_at <= district_now())
+        .order_by(Order.id)
+        .with_for_update(skip_locked=True)
     ).all()
     for order in due:
         order.next_wave_at = None
-        if any(s.status in UNFILLED for s in order.sessions):
-            send_wave(order)
     db.session.flush()
-    return len(due)
+    return due

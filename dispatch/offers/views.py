@@ -5,19 +5,11 @@ from marshmallow import Schema, fields, validate
 
 from dispatch.accounts.auth import roles_required
 from dispatch.idempotency import write_operation
-from dispatch.offers.service import accept, decline, open_offers
+from dispatch.offers.schemas import OfferOut
+from dispatch.offers.service import open_offers
+from dispatch.workflow import accept_offer, decline_offer
 
 blp = Blueprint("offers", __name__, url_prefix="/api/v1/offers", description="Offers to teachers: accept or decline")
-
-
-class OfferOut(Schema):
-    id = fields.Integer()
-    order_id = fields.Integer()
-    school_id = fields.String()
-    session_ids = fields.List(fields.Integer())
-    expires_at = fields.DateTime()
-    status = fields.String()
-    wave = fields.Integer()
 
 
 class DeclineIn(Schema):
@@ -41,7 +33,7 @@ class Accept(MethodView):
     @blp.alt_response(409, description="Taken, expired, or now clashing; the message says which.")
     def post(self, offer_id):
         """Accept: books the offer's sessions through the one booking path, all or none."""
-        return accept(current_user.teacher_id, offer_id)
+        return accept_offer(current_user.teacher_id, offer_id)
 
 
 @blp.route("/<id:offer_id>/decline")
@@ -52,4 +44,4 @@ class Decline(MethodView):
     @blp.response(200, OfferOut)
     def post(self, data, offer_id):
         """Decline with a reason; the order's next wave goes out when this one is done."""
-        return decline(current_user.teacher_id, offer_id, data["reason"])
+        return decline_offer(current_user.teacher_id, offer_id, data["reason"])

@@ -2,24 +2,22 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
+from dispatch.lifecycle import OrderStatus, SessionStatus, check_constraint, order_status
 from scheduling import at
 
-ORDER_STATUSES = ("open", "partly_booked", "booked", "completed", "cancelled", "expired")
-SESSION_STATUSES = ("open", "offered", "booked", "held", "no_show", "cancelled", "expired")
+ORDER_STATUSES = tuple(str(s) for s in OrderStatus)
+SESSION_STATUSES = tuple(str(s) for s in SessionStatus)
 REASONS = ("vacancy", "substitute")
-
-# A session in one of these still needs a teacher.
-UNFILLED = ("open", "offered")
-# A session in one of these has (or had) a teacher.
-FILLED = ("booked", "held", "no_show")
 
 
 class Order(db.Model):
     __tablename__ = "teaching_order"
+    __table_args__ = (CheckConstraint(check_constraint("status", OrderStatus), name="status"),)
+    lifecycle_kind = "order"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[str] = mapped_column(ForeignKey("school.npsn"), index=True)
@@ -45,24 +43,8 @@ class Order(db.Model):
     school = relationship("School")
 
     def refresh_status(self) -> None:
-        """Derive the order's status from its sessions'."""
-        if self.status == "cancelled":
-            return
-        statuses = [s.status for s in self.sessions if s.status != "cancelled"]
-        filled = sum(s in FILLED for s in statuses)
-        unfilled = sum(s in UNFILLED for s in statuses)
-        if not statuses:
-            self.status = "cancelled"
-        elif unfilled == 0 and filled == 0:
-            self.status = "expired"
-        elif unfilled == 0 and all(s in ("held", "no_show", "expired") for s in statuses):
-            self.status = "completed"
-        elif unfilled == 0:
-            self.status = "booked"
-        elif filled:
-            self.status = "partly_booked"
-        else:
-            self.status = "open"
+        """Derive the order's status from its sessions' (`lifecycle.order_status`, the one rule)."""
+        self.status = str(order_status([s.status for s in self.sessions], self.status))
 
 
 class LessonSession(db.Model):
@@ -70,7 +52,9 @@ class LessonSession(db.Model):
     __table_args__ = (
         Index("ix_lesson_session_teacher_date", "teacher_id", "date"),
         Index("ix_lesson_session_status_date", "status", "date"),
+        CheckConstraint(check_constraint("status", SessionStatus), name="status"),
     )
+    lifecycle_kind = "session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("teaching_order.id", ondelete="CASCADE"), index=True)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_smorest import abort
-
 from dispatch.accounts.models import User
 from dispatch.district.service import district_now, get_district
-from dispatch.errors import field_error
+from dispatch.exceptions import Conflict, Forbidden, Invalid, NotFound
 from dispatch.extensions import db
-from dispatch.orders.models import FILLED, LessonSession, Order
+from dispatch.lifecycle import FILLED, UNFILLED, Action, Moved, OrderStatus, SessionStatus, allowed, move
+from dispatch.orders.models import LessonSession, Order
 from dispatch.orders.schemas import MAX_SESSIONS
 from dispatch.schools.models import School
 from dispatch.teachers.service import check_subjects
@@ -22,13 +21,13 @@ URGENT_WITHIN = timedelta(hours=24)
 def _school_for(user: User, school_id: str | None) -> School:
     if user.role == "school_operator":
         if school_id is not None and school_id != user.school_id:
-            abort(403, message="A school operator posts orders for their own school only.")
+            raise Forbidden("A school operator posts orders for their own school only.")
         school_id = user.school_id
     elif not school_id:
-        field_error("school_id", "a district admin names the school")
+        raise Invalid("school_id", "a district admin names the school")
     school = db.session.get(School, school_id)
     if school is None:
-        field_error("school_id", f"unknown school {school_id}")
+        raise Invalid("school_id", f"unknown school {school_id}")
     return school
 
 
@@ -42,9 +41,9 @@ def _session_slots(data: dict) -> list[tuple]:
     weekly = data["weekly"]
     days = expand_weekly(weekly["weekdays"], weekly["from_"], weekly["until"], get_district().holiday_dates())
     if not days:
-        field_error("weekly", "the pattern gives no dates between from and until")
+        raise Invalid("weekly", "the pattern gives no dates between from and until")
     if len(days) > MAX_SESSIONS:
-        field_error("weekly", f"the pattern gives {len(days)} sessions; at most {MAX_SESSIONS} per order")
+        raise Invalid("weekly", f"the pattern gives {len(days)} sessions; at most {MAX_SESSIONS} per order")
     start, end = parse_hhmm(weekly["start"]), parse_hhmm(weekly["end"])
     return [(day, start, end, "weekly.") for day in days]
 
@@ -54,18 +53,18 @@ def create_order(user: User, data: dict) -> Order:
     school = _school_for(user, data.get("school_id"))
     check_subjects([data["subject"]], field="subject")
     if school.level != "SLB" and data["level"] != school.level:
-        field_error("level", f"school {school.npsn} is an {school.level}; its orders are {school.level} lessons")
+        raise Invalid("level", f"school {school.npsn} is an {school.level}; its orders are {school.level} lessons")
     slots = sorted(_session_slots(data), key=lambda s: (s[0], s[1]))
     now = district_now()
     for day, start, _end, field in slots:
         if at(day, start) <= now:
-            field_error(
+            raise Invalid(
                 field + ("from" if field == "weekly." else "date"),
                 f"{day.isoformat()} {format_hhmm(start)} is in the past",
             )
     for (day_a, _s, end_a, _f), (day_b, start_b, _e, field_b) in zip(slots, slots[1:], strict=False):
         if day_a == day_b and start_b < end_a:
-            field_error(field_b + "start", "overlaps another session of this order")
+            raise Invalid(field_b + "start", "overlaps another session of this order")
     first_day, first_start = slots[0][0], slots[0][1]
     starts_soon = at(first_day, first_start) - now <= URGENT_WITHIN
     weekly = data.get("weekly")
@@ -76,7 +75,7 @@ def create_order(user: User, data: dict) -> Order:
         class_name=data["class_name"].strip(),
         reason=data["reason"],
         urgent=bool(data.get("urgent")) or starts_soon,
-        status="open",
+        status=OrderStatus.OPEN,
         weekly=(
             {
                 "weekdays": weekly["weekdays"],
@@ -92,7 +91,11 @@ def create_order(user: User, data: dict) -> Order:
     )
     order.sessions = [
         LessonSession(
-            date=day, start_min=start, end_min=end, periods=periods_for(data["level"], start, end), status="open"
+            date=day,
+            start_min=start,
+            end_min=end,
+            periods=periods_for(data["level"], start, end),
+            status=SessionStatus.OPEN,
         )
         for day, start, end, _field in slots
     ]
@@ -116,35 +119,45 @@ def order_for(user: User, order_id: int) -> Order:
     """The order, if the caller may see it; someone else's is a 404, as if it did not exist."""
     order = db.session.get(Order, order_id)
     if order is None:
-        abort(404, message=f"No order {order_id}.")
+        raise NotFound(f"No order {order_id}.")
     if user.role == "school_operator" and order.school_id != user.school_id:
-        abort(404, message=f"No order {order_id}.")
+        raise NotFound(f"No order {order_id}.")
     if user.role == "teacher" and not any(s.teacher_id == user.teacher_id for s in order.sessions):
-        abort(404, message=f"No order {order_id}.")
+        raise NotFound(f"No order {order_id}.")
     return order
 
 
-def cancel_order(user: User, order_id: int) -> Order:
-    """Cancel every session not yet held. The caller commits."""
+def cancel_order(user: User, order_id: int) -> tuple[Order, list[Moved]]:
+    """Cancel every session not yet started, and the order. The caller settles the follow-ups and commits."""
     order = order_for(user, order_id)
     if user.role == "teacher":
-        abort(403, message="Teachers withdraw from sessions; they do not cancel orders.")
-    if order.status in ("cancelled", "completed", "expired"):
-        abort(409, message=f"The order is already {order.status}.")
+        raise Forbidden("Teachers withdraw from sessions; they do not cancel orders.")
+    if not allowed(order, Action.CANCEL):
+        raise Conflict(f"The order is already {order.status}.")
     now = district_now()
-    for session in order.sessions:
-        not_started = session.starts_at > now
-        if session.status in ("open", "offered") or (session.status == "booked" and not_started):
-            session.status = "cancelled"
-    order.status = "cancelled"
+    moves = [move(order, Action.CANCEL)]  # first: a cancelled order stays so whatever its sessions say
+    moves += [
+        move(session, Action.CANCEL)
+        for session in order.sessions
+        # An unfilled session goes whenever; a booked one only before it starts (after, it was taught or missed).
+        if allowed(session, Action.CANCEL) and (session.status in UNFILLED or session.starts_at > now)
+    ]
     order.cancelled_at = now
     order.next_wave_at = None
-    from dispatch.offers.models import Offer
-
-    for offer in db.session.scalars(db.select(Offer).where(Offer.order_id == order.id, Offer.status == "open")):
-        offer.status, offer.closed_at = "cancelled", now
     db.session.flush()
-    return order
+    return order, moves
+
+
+def expire_started_unfilled(now) -> list[Moved]:
+    """Sessions that started with nobody to teach them expire. The caller settles the follow-ups and commits."""
+    due = db.session.scalars(
+        db.select(LessonSession)
+        .where(LessonSession.status.in_(UNFILLED), LessonSession.date <= now.date())
+        .order_by(LessonSession.id)
+    ).all()
+    moves = [move(s, Action.EXPIRE) for s in due if s.starts_at <= now]
+    db.session.flush()
+    return moves
 
 
 def booked_teacher_ids(order: Order) -> set[int]:

@@ -5,9 +5,9 @@ from flask_smorest import Blueprint
 from dispatch.accounts.auth import roles_required
 from dispatch.extensions import db
 from dispatch.idempotency import write_operation
-from dispatch.offers.service import send_wave
 from dispatch.orders.schemas import OrderIn, OrderOut, OrderQuery
-from dispatch.orders.service import cancel_order, create_order, order_for, visible_orders
+from dispatch.orders.service import order_for, visible_orders
+from dispatch.workflow import cancel_order, post_order
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Teaching orders posted by schools")
 
@@ -33,10 +33,7 @@ class Orders(MethodView):
         """Post an order: single sessions or a weekly pattern. Send Idempotency-Key to make a retry safe.
 
         An urgent order (starting within 24 hours, or marked so) is offered at once to the best few teachers."""
-        order = create_order(current_user, data)
-        if order.urgent:
-            send_wave(order)
-        return order
+        return post_order(current_user, data)
 
 
 @blp.route("/<id:order_id>")

@@ -16,13 +16,11 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
-from dispatch.district.service import district_now, get_district
 from dispatch.extensions import db
-from dispatch.offers.models import Offer
-from dispatch.orders.models import LessonSession
 from dispatch.planning import build_week_instance, week_of
 from dispatch.runs.models import MatchingRun
 from dispatch.sqlite import writing
+from dispatch.workflow import offer_plan
 from matching.candidates import build_candidates
 from matching.instance import parse_instance
 from matching.planner import Planner
@@ -98,7 +96,7 @@ def _plan_weeks(app: Flask, run: MatchingRun, began: float) -> None:
         }
         db.session.commit()  # end the reads; the offers are written holding the write lock (SQLite)
         with writing():
-            run.offers += _offer_plan(planned)
+            run.offers += offer_plan({int(s): int(t) for s, t in planned.items()})
             db.session.commit()
         open_count = inst.n_sessions - len(fixed)
         totals["sessions"] += open_count
@@ -114,21 +112,3 @@ def _plan_weeks(app: Flask, run: MatchingRun, began: float) -> None:
         run.detail = {"weeks": weeks}
         db.session.commit()
         monday += timedelta(days=7)
-
-
-def _offer_plan(planned: dict[str, str]) -> int:
-    """One offer per (order, planned teacher) with the sessions planned for them."""
-    district = get_district()
-    expires = district_now() + timedelta(minutes=district.offer_timeout_min)
-    sessions = db.session.scalars(db.select(LessonSession).where(LessonSession.id.in_([int(s) for s in planned]))).all()
-    grouped: dict[tuple[int, int], list[LessonSession]] = {}
-    for session in sessions:
-        if session.status in ("open", "offered"):
-            grouped.setdefault((session.order_id, int(planned[str(session.id)])), []).append(session)
-    for (order_id, teacher_id), group in grouped.items():
-        db.session.add(Offer(order_id=order_id, teacher_id=teacher_id, session_ids=sorted(s.id for s in group), status="open",
-                             wave=1, expires_at=expires))  # fmt: skip
-        for session in group:
-            session.status = "offered"
-    db.session.flush()
-    return len(grouped)

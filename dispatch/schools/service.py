@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dispatch.district.service import kecamatan_exists, nearest_village
-from dispatch.errors import field_error
+from dispatch.exceptions import Invalid
 from dispatch.extensions import db
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
@@ -13,7 +13,7 @@ def upsert_school(data: dict) -> tuple[School, bool]:
     """Create the school, or update it if the NPSN is known. Returns (school, created). The caller commits."""
     code = data.get("kecamatan_code")
     if code and not kecamatan_exists(code):
-        field_error("kecamatan_code", f"unknown kecamatan {code}")
+        raise Invalid("kecamatan_code", f"unknown kecamatan {code}")
     school = db.session.get(School, data["npsn"])
     created = school is None
     if created:
@@ -35,12 +35,12 @@ def set_teacher_list(school: School, teacher_ids: list[int], which: str) -> list
     teachers = db.session.scalars(db.select(Teacher).where(Teacher.id.in_(ids))).all() if ids else []
     missing = sorted(set(ids) - {t.id for t in teachers})
     if missing:
-        field_error("teacher_ids", f"unknown teacher ids {missing}")
+        raise Invalid("teacher_ids", f"unknown teacher ids {missing}")
     other = school.blocked if which == "favourites" else school.favourites
     both = sorted({t.id for t in other} & set(ids))
     if both:
         other_name = "blocked" if which == "favourites" else "favourites"
-        field_error("teacher_ids", f"teachers {both} are on the {other_name} list; remove them there first")
+        raise Invalid("teacher_ids", f"teachers {both} are on the {other_name} list; remove them there first")
     setattr(school, which, teachers)
     db.session.flush()
     return sorted(t.id for t in teachers)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dispatch.district.service import get_district, nearest_village
-from dispatch.errors import field_error
+from dispatch.exceptions import Invalid, Taken
 from dispatch.extensions import db
 from dispatch.teachers.models import Teacher
 
@@ -25,7 +25,7 @@ def check_subjects(subjects: list[str], field: str = "subjects") -> None:
     known = set(get_district().subjects)
     unknown = [s for s in subjects if s not in known]
     if unknown:
-        field_error(field, f"unknown subject codes {unknown}; the district's list: {sorted(known)}")
+        raise Invalid(field, f"unknown subject codes {unknown}; the district's list: {sorted(known)}")
 
 
 def _check_nuptk(nuptk: str | None, teacher_id: int | None) -> None:
@@ -33,7 +33,7 @@ def _check_nuptk(nuptk: str | None, teacher_id: int | None) -> None:
         return
     other = db.session.scalar(db.select(Teacher).where(Teacher.nuptk == nuptk))
     if other is not None and other.id != teacher_id:
-        field_error("nuptk", f"already belongs to teacher {other.id}", status=409)
+        raise Taken("nuptk", f"already belongs to teacher {other.id}")
 
 
 def apply_profile(teacher: Teacher, data: dict) -> Teacher:

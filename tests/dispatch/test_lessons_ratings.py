@@ -4,11 +4,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import dispatch.lessons.service as lessons
-import ratings.service as rating_service
+from dispatch import workflow
 from dispatch.extensions import db
 from dispatch.orders.models import LessonSession
-from ratings.models import Rating
+from dispatch.ratings.models import Rating
 from tests.factories import next_weekday
 
 DAY = next_weekday(0)
@@ -16,12 +15,10 @@ START = datetime.combine(DAY, datetime.min.time()) + timedelta(minutes=450)  # 0
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """The district's clock, set by the test."""
-    now = {"value": START + timedelta(minutes=5)}
-    for module in (lessons, rating_service):
-        monkeypatch.setattr(module, "district_now", lambda: now["value"])
-    return now
+def clock(clock):
+    """The district's clock, five minutes into the lesson unless the test moves it."""
+    clock.now = START + timedelta(minutes=5)
+    return clock
 
 
 @pytest.fixture
@@ -55,9 +52,9 @@ def test_check_in_too_far_is_422_with_the_distance(client, world, booked, clock)
 
 
 def test_check_in_only_around_the_lesson_and_only_by_its_teacher(client, world, booked, clock):
-    clock["value"] = START - timedelta(hours=2)
+    clock.now = START - timedelta(hours=2)
     assert check_in(client, world, booked).status_code == 409
-    clock["value"] = START + timedelta(minutes=10)
+    clock.now = START + timedelta(minutes=10)
     assert check_in(client, world, booked, who="user_t2").status_code == 404
     assert check_in(client, world, booked).status_code == 200
 
@@ -105,7 +102,7 @@ def test_one_rating_per_device(client, world, booked, clock):
 
 def test_code_window(client, world, booked, clock):
     code = held_code(client, world, booked)["code"]
-    clock["value"] = START + timedelta(minutes=80, hours=24, seconds=1)
+    clock.now = START + timedelta(minutes=80, hours=24, seconds=1)
     response = rate(client, code)
     assert response.status_code == 422 and "code" in response.get_json()["errors"]["json"]
     assert rate(client, "ZZZZZZ").status_code == 404
@@ -154,15 +151,17 @@ def test_ranking_and_own_summary(client, world, booked, clock):
 
 
 def test_no_show_is_marked_after_the_grace_time_and_the_rest_reopened(app, world, booked, clock):
-    clock["value"] = START + timedelta(minutes=10)  # within the 15-minute grace
-    assert lessons.mark_no_shows() == ([], [])
-    clock["value"] = START + timedelta(minutes=16)
-    missed, reopened = lessons.mark_no_shows()
+    clock.now = START + timedelta(minutes=10)  # within the 15-minute grace
+    assert workflow.tick()["no_shows"] == 0
+    clock.now = START + timedelta(minutes=16)
+    assert workflow.tick()["no_shows"] == 1
     db.session.commit()
-    assert [s.id for s in missed] == [booked.id] and booked.status == "no_show" and booked.flag == "no_show"
-    [again] = reopened
-    assert (again.date, again.start_min, again.end_min) == (DAY, 450 + 16, 530)
-    assert world.order_a.urgent is True and world.order_a.status == "partly_booked"
+    assert booked.status == "no_show" and booked.flag == "no_show"
+    [again] = [s for s in world.order_a.sessions if s.id != booked.id]
+    # The rest of the lesson, from when someone near could be there (15 minutes on, rounded up to the minute).
+    assert (again.date, again.start_min, again.end_min) == (DAY, 450 + 31, 530)
+    # Nothing is booked: the order is open again (a missed lesson never counts as booked).
+    assert world.order_a.urgent is True and world.order_a.status == "open"
     # The rest of the lesson is offered at once, to the other teacher (not to the one who did not come).
     from dispatch.offers.models import Offer
 
@@ -170,10 +169,59 @@ def test_no_show_is_marked_after_the_grace_time_and_the_rest_reopened(app, world
     assert (offer.teacher_id, offer.session_ids, again.status) == (world.teacher_2.id, [again.id], "offered")
 
 
+def test_a_no_show_too_late_to_replace_reopens_nothing(app, world, booked, clock):
+    clock.now = START + timedelta(minutes=40)  # 40 minutes left; from 15 minutes on, only 25
+    assert workflow.tick()["no_shows"] == 1
+    assert [s.status for s in world.order_a.sessions] == ["no_show"]
+    assert world.order_a.status == "expired"
+
+
+def test_the_schools_no_show_flag_reopens_and_reoffers_like_the_clock(client, world, booked, clock):
+    clock.now = START + timedelta(minutes=5)
+    response = client.post(
+        f"/api/v1/sessions/{booked.id}/flag", json={"flag": "no_show"}, headers=world.headers("op_a")
+    )
+    assert response.status_code == 200 and response.get_json()["status"] == "no_show"
+    db.session.expire_all()
+    order = db.session.get(type(world.order_a), world.order_a.id)
+    [again] = [s for s in order.sessions if s.id != booked.id]
+    assert (again.start_min, again.end_min, again.status) == (450 + 20, 530, "offered")
+    assert order.status == "open" and order.urgent
+    from dispatch.offers.models import Offer
+
+    [offer] = db.session.scalars(db.select(Offer)).all()
+    assert offer.teacher_id == world.teacher_2.id and offer.session_ids == [again.id]
+    # The clock later finds nothing more to do for this lesson: it was flagged already.
+    clock.now = START + timedelta(minutes=30)
+    assert workflow.tick()["no_shows"] == 0
+
+
 def test_checked_in_lessons_are_not_no_shows(client, world, booked, clock):
     check_in(client, world, booked)
-    clock["value"] = START + timedelta(minutes=40)
-    assert lessons.mark_no_shows() == ([], [])
+    clock.now = START + timedelta(minutes=40)
+    assert workflow.tick()["no_shows"] == 0
+
+
+def test_check_in_before_the_start_does_not_hold_the_lesson(client, world, booked, clock):
+    clock.now = START - timedelta(minutes=18)
+    response = check_in(client, world, booked)
+    assert response.status_code == 200 and response.get_json()["checked_in_at"] is not None
+    assert response.get_json()["status"] == "booked"
+    db.session.expire_all()
+    assert db.session.get(type(world.order_a), world.order_a.id).status == "booked"  # not completed before it began
+    record = client.post(
+        f"/api/v1/sessions/{booked.id}/record",
+        json={"topic": "Pecahan", "present": 20},
+        headers=world.headers("user_t1"),
+    )
+    assert record.status_code == 409 and "started" in record.get_json()["message"]
+    clock.now = START + timedelta(seconds=1)
+    assert workflow.tick()["held"] == 1
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(LessonSession, booked.id).status == "held"
+    assert db.session.get(type(world.order_a), world.order_a.id).status == "completed"
+    assert workflow.tick()["no_shows"] == 0
 
 
 def test_school_confirms_and_flags(client, world, booked, clock):
@@ -212,6 +260,8 @@ def test_lesson_records_export_as_csv(client, world, booked, clock):
 
 
 def test_mark_no_shows_command(runner, world, booked, clock):
-    clock["value"] = START + timedelta(minutes=70)
+    clock.now = START + timedelta(minutes=70)
     result = runner.invoke(args=["mark-no-shows"])
-    assert result.exit_code == 0 and "no-shows: 1, reopened for dispatch: 0" in result.output
+    assert result.exit_code == 0 and "no-shows: 1" in result.output
+    db.session.expire_all()
+    assert db.session.get(LessonSession, booked.id).status == "no_show"

@@ -7,13 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-import dispatch.lessons.service as lessons
 import dispatch.offers.service as offers_service
+from dispatch import clock as service_clock
 from dispatch.accounts.auth import issue_token
 from dispatch.bookings.models import Withdrawal
-from dispatch.district.service import district_now
 from dispatch.extensions import db, socketio
-from dispatch.live import clock
 from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession
 from tests import factories as f
@@ -109,19 +107,17 @@ def test_withdrawal_reopens_offers_to_others_and_counts_late_ones(app, client, w
     assert client.post(url, json={"reason": "lagi"}, headers=world.headers("user_t1")).status_code == 404
 
 
-def test_a_withdrawal_close_to_the_lesson_is_late(app, client, world, monkeypatch):
+def test_a_withdrawal_close_to_the_lesson_is_late(app, client, world, clock):
     session = world.order_a.sessions[0]
     session.status, session.teacher_id = "booked", world.teacher_1.id
     db.session.commit()
-    import dispatch.bookings.service as bookings
-
-    monkeypatch.setattr(bookings, "district_now", lambda: session.starts_at - timedelta(hours=3))
+    clock.now = session.starts_at - timedelta(hours=3)
     response = client.post(
         f"/api/v1/sessions/{session.id}/withdraw", json={"reason": "motor rusak"}, headers=world.headers("user_t1")
     )
     assert response.status_code == 200
     assert db.session.scalars(db.select(Withdrawal.late)).all() == [True]
-    monkeypatch.setattr(bookings, "district_now", lambda: session.starts_at + timedelta(minutes=1))
+    clock.now = session.starts_at + timedelta(minutes=1)
     session = db.session.get(LessonSession, session.id)
     session.status, session.teacher_id = "booked", world.teacher_2.id
     db.session.commit()
@@ -131,14 +127,14 @@ def test_a_withdrawal_close_to_the_lesson_is_late(app, client, world, monkeypatc
     assert late.status_code == 409 and "already started" in late.get_json()["message"]
 
 
-def test_the_clock_expires_offers_and_marks_no_shows_and_tells_them(app, client, world, monkeypatch):
+def test_the_clock_expires_offers_and_marks_no_shows_and_tells_them(app, client, world, clock):
     t1, school = listen(app, client, world.user_t1), listen(app, client, world.op_a)
     order = urgent_order(client, world)
     [offer_1] = events(t1, "offer")
-    assert clock.tick() == {"expired": 0, "waves": 0, "no_shows": 0, "reopened": 0}
+    assert service_clock.tick() == {"expired": 0, "waves": 0, "held": 0, "no_shows": 0, "lapsed": 0}
     timeout = offers_service.get_district().urgent_offer_timeout_min
-    monkeypatch.setattr(offers_service, "district_now", lambda: district_now() + timedelta(minutes=timeout))
-    assert clock.tick()["expired"] == 2
+    clock.advance(minutes=timeout)
+    assert service_clock.tick()["expired"] == 2
     assert events(t1) == [("offer_closed", {"offer_id": offer_1["id"], "reason": "expired"})]
     assert events(school, "order_updated")[-1]["sessions"][0]["status"] == "open"  # nobody left to ask
 
@@ -147,11 +143,11 @@ def test_the_clock_expires_offers_and_marks_no_shows_and_tells_them(app, client,
     session.status, session.teacher_id = "booked", world.teacher_1.id
     db.session.commit()
     grace = offers_service.get_district().checkin_grace_min
-    monkeypatch.setattr(lessons, "district_now", lambda: session.starts_at + timedelta(minutes=grace + 1))
-    assert clock.tick()["no_shows"] == 1
+    clock.now = session.starts_at + timedelta(minutes=grace + 1)
+    assert service_clock.tick()["no_shows"] == 1
     told = events(school, "order_updated")[-1]
     assert [s["status"] for s in told["sessions"]][:1] == ["no_show"]
-    assert clock.tick()["no_shows"] == 0
+    assert service_clock.tick()["no_shows"] == 0
 
 
 def test_the_weekly_plan_pushes_its_offers(app, client, world):

@@ -1,11 +1,9 @@
 """Instant dispatch: waves of offers for urgent orders, accepted through the one booking path."""
 
-from datetime import timedelta
-
 import pytest
 
 import dispatch.offers.service as offers_service
-from dispatch.district.service import district_now
+from dispatch import workflow
 from dispatch.extensions import db
 from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession
@@ -60,36 +58,36 @@ def test_declines_send_the_next_wave_then_reopen(client, world):
     order = urgent_order(client, world)
     first_wave = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"])).all()
     assert [o.teacher_id for o in first_wave] == [extra[2].id]  # the favourite's head start
-    offers_service.decline(extra[2].id, first_wave[0].id, "sedang mengajar di tempat lain")
+    workflow.decline_offer(extra[2].id, first_wave[0].id, "sedang mengajar di tempat lain")
     db.session.commit()
     # The favourite declined: the others need not wait for the head start to end.
     second_wave = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"], Offer.wave == 2)).all()
     assert len(second_wave) == 3 and extra[2].id not in {o.teacher_id for o in second_wave}
     for offer in second_wave:
-        offers_service.decline(offer.teacher_id, offer.id, "jauh")
+        workflow.decline_offer(offer.teacher_id, offer.id, "jauh")
     db.session.commit()
     third_wave = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"], Offer.wave == 3)).all()
     assert len(third_wave) == 1  # the 5 candidates: 1 favourite, then 3, then 1
-    offers_service.decline(third_wave[0].teacher_id, third_wave[0].id, "jauh")
+    workflow.decline_offer(third_wave[0].teacher_id, third_wave[0].id, "jauh")
     db.session.commit()
     assert db.session.get(LessonSession, order["sessions"][0]["id"]).status == "open"  # left to self-service
 
 
-def test_favourites_head_start_ends_on_time_even_unanswered(client, world, monkeypatch):
+def test_favourites_head_start_ends_on_time_even_unanswered(client, world, clock):
     world.school_a.favourites.append(world.teacher_2)
     db.session.commit()
     order = urgent_order(client, world)
     [favourite_offer] = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"])).all()
     assert favourite_offer.teacher_id == world.teacher_2.id
     head_start = offers_service.get_district().favourite_head_start_min
-    monkeypatch.setattr(offers_service, "district_now", lambda: district_now() + timedelta(minutes=head_start - 1))
-    assert offers_service.send_due_waves() == 0  # not yet
-    monkeypatch.setattr(offers_service, "district_now", lambda: district_now() + timedelta(minutes=head_start))
-    assert offers_service.send_due_waves() == 1
+    clock.advance(minutes=head_start - 1)
+    assert workflow.tick()["waves"] == 0  # not yet
+    clock.advance(minutes=1)
+    assert workflow.tick()["waves"] == 1
     db.session.commit()
     offers = db.session.scalars(db.select(Offer).where(Offer.order_id == order["id"]).order_by(Offer.id)).all()
     assert [(o.teacher_id, o.status) for o in offers] == [(world.teacher_2.id, "open"), (world.teacher_1.id, "open")]
-    assert offers_service.send_due_waves() == 0  # once
+    assert workflow.tick()["waves"] == 0  # once
 
 
 def test_blocked_favourite_gets_no_head_start_and_no_offer(client, world):
@@ -101,14 +99,13 @@ def test_blocked_favourite_gets_no_head_start_and_no_offer(client, world):
     assert [o.teacher_id for o in offers] == [world.teacher_1.id]
 
 
-def test_offers_expire_and_the_next_wave_goes(client, world, monkeypatch):
+def test_offers_expire_and_the_next_wave_goes(client, world, clock):
     f.teacher(name="Guru Cadangan", lon=102.11)
     db.session.commit()
     order = urgent_order(client, world)
     timeout = offers_service.get_district().urgent_offer_timeout_min
-    later = district_now() + timedelta(minutes=timeout + 1)
-    monkeypatch.setattr(offers_service, "district_now", lambda: later)
-    assert offers_service.expire_offers() == 3
+    clock.advance(minutes=timeout + 1)
+    assert workflow.tick()["expired"] == 3
     db.session.commit()
     assert {o.status for o in db.session.scalars(db.select(Offer).where(Offer.wave == 1))} == {"expired"}
     # Nobody is left for a second wave: everyone was asked once.

@@ -2,11 +2,11 @@
 
 from dispatch.extensions import db
 from dispatch.planning import build_week_instance
+from dispatch.ratings.models import Rating
 from matching.candidates import build_candidates
 from matching.instance import parse_instance
 from matching.planner import Planner
 from matching.validate import check
-from ratings.models import Rating
 from tests import factories as f
 from tests.factories import next_weekday
 

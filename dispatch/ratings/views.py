@@ -7,9 +7,9 @@ from marshmallow import Schema, fields, validate
 from dispatch.accounts.auth import roles_required
 from dispatch.extensions import limiter
 from dispatch.idempotency import write_operation
+from dispatch.ratings.models import TAGS
+from dispatch.ratings.service import my_ratings, ranked_teachers, rate
 from dispatch.validation import Level
-from ratings.models import TAGS
-from ratings.service import my_ratings, ranked_teachers, rate
 
 blp = Blueprint("ratings", __name__, url_prefix="/api/v1", description="Students' stars and the teacher ranking")
 

@@ -13,6 +13,7 @@ import time
 
 from flask import Flask
 
+from dispatch import workflow
 from dispatch.extensions import db, socketio
 from dispatch.sqlite import writing
 
@@ -30,17 +31,12 @@ def _take_lock() -> bool:
 
 def tick() -> dict[str, int]:
     """One round of everything that is due now, in one transaction."""
-    from dispatch.lessons.service import mark_no_shows
-    from dispatch.offers.service import expire_offers, send_due_waves
-
     with writing():
         try:
             if not _take_lock():
                 db.session.rollback()
                 return {}
-            done = {"expired": expire_offers(), "waves": send_due_waves()}
-            missed, reopened = mark_no_shows()
-            done.update(no_shows=len(missed), reopened=len(reopened))
+            done = workflow.tick()
             db.session.commit()
             return done
         except Exception:

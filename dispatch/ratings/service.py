@@ -16,8 +16,8 @@ from dispatch.errors import field_error
 from dispatch.extensions import db
 from dispatch.lessons.service import CODE_VALID_AFTER_END
 from dispatch.orders.models import LessonSession
+from dispatch.ratings.models import Rating
 from dispatch.teachers.models import Teacher
-from ratings.models import Rating
 from ratings.score import Score, fit, ranking
 
 
