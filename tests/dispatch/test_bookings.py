@@ -155,3 +155,34 @@ def test_one_teacher_claiming_two_clashing_orders_at_once_gets_one(shared_app):
     with shared_app.app_context():
         booked = db.session.scalars(db.select(LessonSession).where(LessonSession.status == "booked")).all()
         assert sorted(statuses) == [200, 409] and len(booked) == 1
+
+
+def test_claims_and_accepts_racing_leave_one_booking_and_no_open_offer(shared_app):
+    """Ten teachers accept their offers while ten others claim the order, all at once: one booking, and
+    every other offer for the session closed (none left open to fail later at acceptance)."""
+    from dispatch.district.service import district_now
+    from dispatch.offers.models import Offer
+
+    with shared_app.app_context():
+        f.kecamatan()
+        order = new_order(f.school(npsn="10509996", level="SMP"))
+        session_id, order_id = order.sessions[0].id, order.id
+        requests = []
+        for i in range(20):
+            user = f.user("teacher", teacher_id=f.teacher(name=f"Guru {i}").id)
+            if i % 2:
+                requests.append((f"/api/v1/orders/{order_id}/claim", f.auth(user)))
+                continue
+            offer = Offer(order_id=order_id, teacher_id=user.teacher_id, session_ids=[session_id], status="open",
+                          wave=1, expires_at=district_now() + timedelta(minutes=10))  # fmt: skip
+            db.session.add(offer)
+            db.session.flush()
+            requests.append((f"/api/v1/offers/{offer.id}/accept", f.auth(user)))
+        db.session.commit()
+        db.session.remove()
+    statuses = race(shared_app, requests)
+    with shared_app.app_context():
+        assert sorted(statuses) == [200] + [409] * 19
+        assert db.session.get(LessonSession, session_id).status == "booked"
+        assert f.stale_offers() == []
+        assert db.session.scalar(db.select(db.func.count(Offer.id)).where(Offer.status == "open")) == 0

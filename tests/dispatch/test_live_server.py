@@ -88,6 +88,7 @@ def test_fifty_teachers_accept_the_same_session_at_once_exactly_one_wins(shared_
         assert booked.status == "booked" and booked.teacher_id == db.session.get(Offer, winner["id"]).teacher_id
         statuses = sorted(db.session.scalars(db.select(Offer.status)).all())
         assert statuses == ["accepted"] + ["taken"] * 49
+        assert f.stale_offers() == []
 
 
 def test_one_teacher_accepting_two_clashing_offers_at_once_gets_at_most_one(shared_app, servers):
