@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from dispatch.bookings.service import reach_km
 from dispatch.district.models import Kecamatan
 from dispatch.district.service import get_district
 from dispatch.extensions import db
@@ -87,7 +88,7 @@ def build_week_instance(day: date) -> dict:
                 "id": str(t.id),
                 "lat": t.lat,
                 "lon": t.lon,
-                "radius_km": min(t.radius_km, district.max_radius_km),
+                "radius_km": reach_km(t),
                 "subjects": t.subjects,
                 "levels": t.levels,
                 "max_periods": t.max_periods,
