@@ -6,6 +6,8 @@ from marshmallow import Schema, fields, validate
 from dispatch.accounts.auth import roles_required
 from dispatch.idempotency import write_operation
 from dispatch.offers.service import accept, decline, open_offers
+from dispatch.schools.places import kecamatan_name, km_from_home, school_of
+from scheduling import format_hhmm
 
 blp = Blueprint("offers", __name__, url_prefix="/api/v1/offers", description="Offers to teachers: accept or decline")
 
@@ -18,6 +20,28 @@ class OfferOut(Schema):
     expires_at = fields.DateTime()
     status = fields.String()
     wave = fields.Integer()
+    # What a teacher needs to decide on a small screen (also in the Socket.IO `offer` event).
+    school_name = fields.Function(lambda o: school_of(o.order.school_id).name)
+    kecamatan = fields.Function(lambda o: kecamatan_name(school_of(o.order.school_id)), allow_none=True)
+    distance_km = fields.Function(
+        lambda o: km_from_home(o.teacher_id, school_of(o.order.school_id)),
+        allow_none=True,
+        metadata={"description": "from the teacher's home point to the school"},
+    )
+    subject = fields.Function(lambda o: o.order.subject)
+    level = fields.Function(lambda o: o.order.level)
+    class_name = fields.Function(lambda o: o.order.class_name)
+    urgent = fields.Function(lambda o: o.order.urgent)
+    sessions = fields.Method("_sessions", metadata={"description": "the offered sessions: date, weekday, times, periods"})
+
+    def _sessions(self, offer):
+        wanted = set(offer.session_ids)
+        return [
+            {"id": s.id, "date": s.date.isoformat(), "day": s.date.weekday(), "start": format_hhmm(s.start_min),
+             "end": format_hhmm(s.end_min), "periods": s.periods}
+            for s in sorted(offer.order.sessions, key=lambda s: (s.date, s.start_min))
+            if s.id in wanted
+        ]  # fmt: skip
 
 
 class DeclineIn(Schema):
