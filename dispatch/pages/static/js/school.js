@@ -27,6 +27,7 @@
     node.querySelectorAll("label[data-for]").forEach((label) => { label.htmlFor = `row${n}-${label.dataset.for}`; });
     $("#date-rows").append(node);
     renumber();
+    showTimePickers();
   }
   function renumber() {
     [...$("#date-rows").children].forEach((row, i) => {
@@ -35,10 +36,17 @@
     });
   }
   $("#add-date").addEventListener("click", addDateRow);
+  // The API's own rule decides; an empty field is left out, so its error says it is required.
+  const value = (node) => (node.value === "" ? undefined : node.value);
   $("#date-rows").addEventListener("click", (event) => {
     if (event.target.closest("[data-remove]")) { event.target.closest("li").remove(); renumber(); }
   });
-  addDateRow();
+  const ownTimes = () => $("#own-times").checked;
+  function showTimePickers() {
+    form.querySelectorAll(".period-pick").forEach((n) => { n.hidden = ownTimes(); });
+    form.querySelectorAll(".own-times").forEach((n) => { n.hidden = !ownTimes(); });
+  }
+  $("#own-times").addEventListener("change", showTimePickers);
   form.querySelectorAll("input[name=mode]").forEach((radio) => radio.addEventListener("change", () => {
     const weekly = form.mode.value === "weekly";
     $("#weekly-box").hidden = !weekly;
@@ -72,19 +80,20 @@
     return input;
   }
   function orderBody() {
-    const body = { class_name: form.class_name.value, subject: form.subject.value, level: form.level.value,
+    const body = { class_name: value(form.class_name), subject: value(form.subject), level: value(form.level),
                    reason: form.reason.value, urgent: form.urgent.checked };
+    const times = (first, last, start, end) => (ownTimes()
+      ? { start: value(start), end: value(end) }
+      : { start: timeOf(first.value, "first"), end: timeOf(last.value, "last") });
     if (form.mode.value === "weekly") {
-      const first = $("#weekly-first").value, last = $("#weekly-last").value;
       body.weekly = { weekdays: [...form.querySelectorAll("input[name=weekday]:checked")].map((c) => Number(c.value)),
-                      start: timeOf(first, "first"), end: timeOf(last, "last"),
-                      from: $("#weekly-from").value || null, until: $("#weekly-until").value || null };
+                      ...times($("#weekly-first"), $("#weekly-last"), $("#weekly-start"), $("#weekly-end")),
+                      from: value($("#weekly-from")), until: value($("#weekly-until")) };
     } else {
-      body.sessions = [...$("#date-rows").children].map((row) => ({
-        date: row.querySelector("[data-field=date]").value || null,
-        start: timeOf(row.querySelector("[data-field=first]").value, "first"),
-        end: timeOf(row.querySelector("[data-field=last]").value, "last"),
-      }));
+      body.sessions = [...$("#date-rows").children].map((row) => {
+        const field = (name) => row.querySelector(`[data-field=${name}]`);
+        return { date: value(field("date")), ...times(field("first"), field("last"), field("start"), field("end")) };
+      });
     }
     return body;
   }
@@ -194,6 +203,7 @@
     try { showAll(await G.getJson("/api/v1/orders?page_size=50")); } catch (e) { /* the next event or reconnect tries again */ }
   }
 
+  addDateRow();
   showAll(D.orders || []);
   const socket = G.live();
   if (socket) {
