@@ -115,14 +115,16 @@
         form.reset();
         $("#date-rows").innerHTML = ""; addDateRow();
         $("#weekly-box").hidden = true; $("#dates-box").hidden = false;
+        showTimePickers();
         lastBody = "";
+        $("#order-form-box").open = false; // the new order, live, is what to watch now
+        document.getElementById(`order-${result.body.id}`)?.scrollIntoView({ block: "start" });
       } else {
         const errors = flatten((result.body.errors || {}).json || {}, "", []);
         if (!errors.length) errors.push(["_general", result.body.message]);
-        let first = null;
-        for (const [path, msg] of errors) first = showError(path, G.apiMessage(msg)) || first;
+        for (const [path, msg] of errors) showError(path, G.apiMessage(msg));
         G.say(message, t("fix_fields"), false);
-        (first || form.querySelector(".field-error input, .field-error select"))?.focus();
+        form.querySelector("[aria-invalid]")?.focus(); // the first field to fix, in the form's order
       }
     } catch (e) {
       G.say(message, t("failed"), false);

@@ -82,8 +82,8 @@
         ${waiting ? `<p class="note">${esc(t("queued"))}</p>` : ""}
         <div class="actions"><button class="primary" data-accept="${o.id}" ${waiting ? "disabled" : ""}>${esc(t("accept"))}</button></div>
         <label for="reason-${o.id}">${esc(t("decline_reason"))}</label>
-        <div class="row"><select id="reason-${o.id}" data-reason>${reasons}</select>
-          <button class="danger" data-decline="${o.id}" ${waiting ? "disabled" : ""}>${esc(t("decline"))}</button></div>
+        <select id="reason-${o.id}" data-reason>${reasons}</select>
+        <div class="actions"><button class="danger" data-decline="${o.id}" ${waiting ? "disabled" : ""}>${esc(t("decline"))}</button></div>
       </li>`;
     }).join("");
     tick();
