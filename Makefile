@@ -28,7 +28,7 @@ setup: $(BIN)/.installed translations node_modules/.installed
 catalogues: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -o dispatch/translations/messages.pot --no-location --sort-output \
 		--ignore-dirs=".venv node_modules tests bench migrations" .
-	$(BIN)/pybabel update -i dispatch/translations/messages.pot -d dispatch/translations --no-location --width=100
+	$(BIN)/pybabel update -i dispatch/translations/messages.pot -d dispatch/translations --width=100
 
 db: setup
 	$(BIN)/flask db upgrade

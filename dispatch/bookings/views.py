@@ -14,7 +14,7 @@ from dispatch.orders.models import Order
 from dispatch.orders.schemas import OrderOut, SessionOut
 from dispatch.schools.places import kecamatan_name, km_from_home, school_of
 from dispatch.teachers.models import Teacher
-from dispatch.validation import DateRange, Id, Weekday
+from dispatch.validation import DateRange, Id
 from scheduling import at
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Self-service: open orders, claims, schedule")
@@ -24,12 +24,17 @@ class OpenOrderOut(OrderOut):
     claimable_session_ids = fields.List(fields.Integer())
     school_name = fields.Function(lambda o: school_of(o.school_id).name)
     kecamatan = fields.Function(lambda o: kecamatan_name(school_of(o.school_id)), allow_none=True)
-    distance_km = fields.Float(metadata={"description": "from your home point to the school; the list is nearest first"})
+    distance_km = fields.Float(
+        metadata={"description": "from your home point to the school; the list is nearest first"}
+    )
 
 
 class OpenOrderQuery(Schema):
     subject = fields.String(validate=validate.Length(1, 10))
-    day = Weekday(metadata={"description": "only orders with a claimable session on this weekday (0 = Monday)"})
+    day = fields.Integer(
+        validate=validate.Range(0, 6),
+        metadata={"description": "only orders with a claimable session on this weekday (0 = Monday)"},
+    )
 
 
 class ClaimIn(Schema):
@@ -59,7 +64,7 @@ class ScheduleItem(SessionOut):
     kecamatan = fields.Function(lambda s: kecamatan_name(school_of(s.order.school_id)), allow_none=True)
     topic = fields.String(allow_none=True)
     late_from = fields.Function(
-        lambda s: at(s.date, s.start_min) - timedelta(hours=get_district().late_withdrawal_hours),
+        lambda s: (at(s.date, s.start_min) - timedelta(hours=get_district().late_withdrawal_hours)).isoformat(),
         metadata={"description": "a withdrawal from this moment on counts as late (local time)"},
     )
 

@@ -32,7 +32,9 @@ class OfferOut(Schema):
     level = fields.Function(lambda o: o.order.level)
     class_name = fields.Function(lambda o: o.order.class_name)
     urgent = fields.Function(lambda o: o.order.urgent)
-    sessions = fields.Method("_sessions", metadata={"description": "the offered sessions: date, weekday, times, periods"})
+    sessions = fields.Method(
+        "_sessions", metadata={"description": "the offered sessions: date, weekday, times, periods"}
+    )
 
     def _sessions(self, offer):
         wanted = set(offer.session_ids)

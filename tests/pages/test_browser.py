@@ -73,7 +73,11 @@ def district(shared_app, served_world):
     with shared_app.app_context():
         db.session.scalar(db.select(District)).timezone = zone
         school = db.session.get(School, served_world["school_a"])
-        school.name, school.kecamatan_code, school.address = "SMP Negeri 1 Muara Bungo", "15.08.03", "Jl. Sudirman No. 1"
+        school.name, school.kecamatan_code, school.address = (
+            "SMP Negeri 1 Muara Bungo",
+            "15.08.03",
+            "Jl. Sudirman No. 1",
+        )
         for teacher in db.session.scalars(db.select(Teacher)):
             teacher.availability = [{"day": d, "start": "00:00", "end": "23:59"} for d in range(7)]
         db.session.commit()
@@ -143,7 +147,9 @@ def hhmm(moment) -> str:
     return moment.strftime("%H:%M")
 
 
-def test_the_whole_loop_from_the_order_form_to_the_teachers_ratings(shared_app, servers, served_world, district, visitors):
+def test_the_whole_loop_from_the_order_form_to_the_teachers_ratings(
+    shared_app, servers, served_world, district, visitors
+):
     server = servers()
     school = visitors(server, "school").log_in("op-a")
     teacher = visitors(server, "teacher", geolocation={"latitude": SCHOOL["lat"] + 0.0005, "longitude": SCHOOL["lon"]})
@@ -260,13 +266,17 @@ def test_an_accept_made_without_signal_is_sent_when_it_returns(servers, served_w
     t.wait_for_selector("#queue-note:not([hidden])")
     assert "menunggu sinyal" in t.inner_text("#queue-note")
     teacher.look("teacher-offline-queued")
-    [offer] = requests.get(f"{server.url}/api/v1/offers", headers=bearer(served_world["tokens"]["user_t1"]), timeout=10).json()
+    [offer] = requests.get(
+        f"{server.url}/api/v1/offers", headers=bearer(served_world["tokens"]["user_t1"]), timeout=10
+    ).json()
     assert offer["status"] == "open"  # nothing reached the server
 
     teacher.context.set_offline(False)
     t.wait_for_selector("#message:text('Terkirim setelah sinyal kembali')", timeout=30_000)
     assert "Diterima" in t.inner_text("#message") and t.is_hidden("#queue-note")
-    booked = requests.get(f"{server.url}/api/v1/orders/{order['id']}", headers=bearer(served_world["tokens"]["op_a"]), timeout=10)
+    booked = requests.get(
+        f"{server.url}/api/v1/orders/{order['id']}", headers=bearer(served_world["tokens"]["op_a"]), timeout=10
+    )
     assert [s["teacher_id"] for s in booked.json()["sessions"]] == [served_world["teacher_1"]]
 
 
@@ -280,8 +290,14 @@ def test_an_offer_taken_while_the_phone_had_no_signal_is_told_plainly(servers, s
     t.click("#offers > li[data-offer] [data-accept]")
     t.wait_for_selector("#queue-note:not([hidden])")
     # Meanwhile the other teacher takes it.
-    [other] = requests.get(f"{server.url}/api/v1/offers", headers=bearer(served_world["tokens"]["user_t2"]), timeout=10).json()
-    taken = requests.post(f"{server.url}/api/v1/offers/{other['id']}/accept", headers=bearer(served_world["tokens"]["user_t2"]), timeout=10)
+    [other] = requests.get(
+        f"{server.url}/api/v1/offers", headers=bearer(served_world["tokens"]["user_t2"]), timeout=10
+    ).json()
+    taken = requests.post(
+        f"{server.url}/api/v1/offers/{other['id']}/accept",
+        headers=bearer(served_world["tokens"]["user_t2"]),
+        timeout=10,
+    )
     assert taken.status_code == 200
     teacher.context.set_offline(False)
     t.wait_for_selector("#message:text('Terkirim setelah sinyal kembali')", timeout=30_000)
@@ -309,7 +325,12 @@ def test_the_order_form_shows_each_fields_error_beside_it(servers, served_world,
     s.click("#post-order")
     s.wait_for_selector("[data-error-for='sessions.0.date']:text('sudah lewat')", timeout=10_000)
     assert s.inner_text("[data-error-for=class_name]") == ""
-    assert requests.get(f"{server.url}/api/v1/orders", headers=bearer(served_world["tokens"]["op_a"]), timeout=10).json()[0]["class_name"] != "VII B"
+    assert (
+        requests.get(f"{server.url}/api/v1/orders", headers=bearer(served_world["tokens"]["op_a"]), timeout=10).json()[
+            0
+        ]["class_name"]
+        != "VII B"
+    )
 
 
 def test_english_on_request(servers, served_world, district, visitors):

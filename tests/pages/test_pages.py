@@ -89,7 +89,9 @@ def test_no_page_loads_anything_from_the_internet(client, world):
         ("?lang=en", None, "id", "en"),  # and ?lang= beats everything
     ],
 )
-def test_the_language_is_lang_then_the_users_setting_then_accept_language(client, world, query, header, saved, expected):
+def test_the_language_is_lang_then_the_users_setting_then_accept_language(
+    client, world, query, header, saved, expected
+):
     world.user_t1.language = saved
     db.session.commit()
     log_in(client, "guru-1")
@@ -101,7 +103,9 @@ def test_the_language_is_lang_then_the_users_setting_then_accept_language(client
 
 def test_english_is_complete_on_every_page(client, world):
     """Each page in English: its visible words and its scripts' words come from the catalogue."""
-    indonesian_words = re.compile(r"\b(dan|atau|yang|untuk|dari|belum|sudah|Pesanan|Tawaran|Kelas|Simpan|Guru favorit)\b")
+    indonesian_words = re.compile(
+        r"\b(dan|atau|yang|untuk|dari|belum|sudah|Pesanan|Tawaran|Kelas|Simpan|Guru favorit)\b"
+    )
     for username, path in (("op-a", "/sekolah"), ("op-a", "/sekolah/guru"), ("guru-1", "/guru")):
         log_in(client, username)
         page = client.get(path + "?lang=en").get_data(as_text=True)
@@ -121,7 +125,9 @@ def test_the_language_switch_is_saved_on_the_user(client, world):
     assert db.session.get(User, world.user_t1.id).language == "en"
     assert '<html lang="en">' in client.get("/guru").get_data(as_text=True)
     assert client.post("/bahasa", data={"language": "fr", "csrf_token": token}).status_code == 400
-    assert client.post("/bahasa", data={"language": "id", "next": "//evil.example", "csrf_token": token}).location == "/"
+    assert (
+        client.post("/bahasa", data={"language": "id", "next": "//evil.example", "csrf_token": token}).location == "/"
+    )
 
 
 def test_school_page_shows_its_own_orders_only(client, world):
@@ -153,7 +159,9 @@ def test_the_teacher_page_answers_offers_through_the_api_with_its_cookie(app, cl
     page = client.get("/guru").get_data(as_text=True)
     assert "Tawaran mengajar" in page and 'rel="manifest"' in page
     [offer] = client.get("/api/v1/offers").get_json()
-    assert client.post(f"/api/v1/offers/{offer['id']}/accept", headers={"X-CSRFToken": csrf_of(page)}).status_code == 200
+    assert (
+        client.post(f"/api/v1/offers/{offer['id']}/accept", headers={"X-CSRFToken": csrf_of(page)}).status_code == 200
+    )
 
 
 def test_the_teacher_app_is_installable_and_works_offline(client, world):

@@ -113,7 +113,8 @@
   G.live = () => {
     const live = document.getElementById("live");
     const net = document.getElementById("net");
-    const showNet = () => { if (net) net.hidden = navigator.onLine; };
+    // Without signal one badge says so ("offline"); the connection's own state would only repeat it.
+    const showNet = () => { if (net) { net.hidden = navigator.onLine; live.hidden = !navigator.onLine; } };
     window.addEventListener("online", showNet);
     window.addEventListener("offline", showNet);
     showNet();

@@ -61,7 +61,6 @@
   }
   function clearErrors() {
     form.querySelectorAll("[data-error-for]").forEach((p) => { p.textContent = ""; });
-    form.querySelectorAll(".field-error").forEach((n) => n.classList.remove("field-error"));
     form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
   }
   function showError(path, text) {
@@ -73,11 +72,19 @@
     });
     best = best || form.querySelector('[data-error-for="_general"]');
     best.textContent = best.textContent ? `${best.textContent}; ${text}` : text;
-    const box = best.parentElement;
-    box.classList.add("field-error");
-    const input = box.querySelector("input, select");
-    if (input) { input.setAttribute("aria-invalid", "true"); input.setAttribute("aria-describedby", best.id || (best.id = `err-${path.replace(/\W/g, "-")}`)); }
-    return input;
+    // The field it is about: the one just before the message, or in a date row the start or end picker.
+    let input = best.previousElementSibling;
+    if (!input || !["INPUT", "SELECT"].includes(input.tagName)) {
+      const row = best.closest("li, #weekly-box");
+      const slot = path.split(".").pop();
+      const names = ownTimes() ? { start: "start", end: "end" } : { start: "first", end: "last" };
+      input = row && names[slot] ? row.querySelector(`[data-field=${names[slot]}], #weekly-${names[slot]}`) : null;
+    }
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      best.id = best.id || `err-${path.replace(/\W/g, "-")}`;
+      input.setAttribute("aria-describedby", best.id);
+    }
   }
   function orderBody() {
     const body = { class_name: value(form.class_name), subject: value(form.subject), level: value(form.level),
