@@ -212,8 +212,9 @@ def test_the_whole_loop_from_the_order_form_to_the_teachers_ratings(
     # The class's rating card: a QR of the rating page's address.
     s.reload()
     session_id = int(s.locator(f"#order-{order_id} .sessions li").first.get_attribute("id").split("-")[1])
-    s.click(f"#order-{order_id} a[href='/sekolah/kode/{session_id}']")
-    s.wait_for_selector("#rating-code")
+    with s.expect_navigation():
+        s.click(f"#order-{order_id} a[href='/sekolah/kode/{session_id}']")
+    assert s.locator("#rating-code").count() == 1, s.inner_text("main")
     code = s.inner_text("#rating-code")
     assert s.inner_text("#rating-url").endswith(f"/nilai/{code}") and s.locator(".qr-card svg").count() == 1
     school.look("school-rating-card")

@@ -74,6 +74,7 @@
     best.textContent = best.textContent ? `${best.textContent}; ${text}` : text;
     // The field it is about: the one just before the message, or in a date row the start or end picker.
     let input = best.previousElementSibling;
+    while (input && input.tagName === "DATALIST") input = input.previousElementSibling;
     if (!input || !["INPUT", "SELECT"].includes(input.tagName)) {
       const row = best.closest("li, #weekly-box");
       const slot = path.split(".").pop();

@@ -63,13 +63,23 @@
     renderSoon();
   }
 
+  // Redraw a list without losing what the teacher is typing or choosing in it (a live update may land mid-word).
+  function redraw(node, html) {
+    const kept = {};
+    node.querySelectorAll("input[id], select[id], textarea[id]").forEach((field) => { kept[field.id] = field.value; });
+    const focused = node.contains(document.activeElement) ? document.activeElement.id : null;
+    node.innerHTML = html;
+    for (const [id, value] of Object.entries(kept)) { const field = document.getElementById(id); if (field && node.contains(field)) field.value = value; }
+    if (focused) document.getElementById(focused)?.focus();
+  }
+
   // ---- offers ---------------------------------------------------------------------------------
   function renderOffers() {
     const list = $("#offers");
     const pending = new Set([...pendingIds("accept"), ...pendingIds("decline")]);
     $("#offer-count").textContent = state.offers.length ? `(${state.offers.length})` : "";
     if (!state.offers.length) { list.innerHTML = `<li class="card muted">${esc(t("no_offers"))}</li>`; return; }
-    list.innerHTML = state.offers.map((o) => {
+    redraw(list, state.offers.map((o) => {
       const sessions = (o.sessions || []).map((s) => `<li>${sessionLine(s)}</li>`).join("");
       const reasons = D.decline_reasons.map((r) => `<option>${esc(r)}</option>`).join("");
       const waiting = pending.has(o.id);
@@ -85,7 +95,7 @@
         <select id="reason-${o.id}" data-reason>${reasons}</select>
         <div class="actions"><button class="danger" data-decline="${o.id}" ${waiting ? "disabled" : ""}>${esc(t("decline"))}</button></div>
       </li>`;
-    }).join("");
+    }).join(""));
     tick();
   }
   $("#offers").addEventListener("click", (event) => {
@@ -173,8 +183,8 @@
     if (!state.week.length) { node.innerHTML = `<p class="card muted">${esc(t("no_week"))}</p>`; return; }
     const days = new Map();
     for (const s of state.week) { if (!days.has(s.date)) days.set(s.date, []); days.get(s.date).push(s); }
-    node.innerHTML = [...days].map(([date, sessions]) =>
-      `<section class="day"><h3>${esc(G.formatDate(date))}</h3>${sessions.map((s) => lessonCard(s, false)).join("")}</section>`).join("");
+    redraw(node, [...days].map(([date, sessions]) =>
+      `<section class="day"><h3>${esc(G.formatDate(date))}</h3>${sessions.map((s) => lessonCard(s, false)).join("")}</section>`).join(""));
   }
   // A lesson that starts within the hour (or is running) comes first, whatever tab is open.
   let soonShown = "";
