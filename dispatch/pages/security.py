@@ -8,7 +8,7 @@ make a browser send, so it is left alone (phones, district tools, the tests' API
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from dispatch.extensions import csrf
@@ -35,6 +35,11 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(exc: CSRFError):
+        if not request.path.startswith("/api/"):
+            # A page's form from a session that has since ended: show the page again, with a fresh token.
+            return redirect(
+                url_for("pages.login") if request.path == url_for("pages.login") else url_for("pages.index")
+            )
         # The header the pages' scripts send, named as any other bad field is.
         message = f"X-CSRFToken: {exc.description}"
         return jsonify(code=400, status="Bad Request", message=message,

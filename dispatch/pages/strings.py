@@ -25,7 +25,7 @@ def common() -> dict:
     return {
         "labels": status_labels(),
         "connected": _("tersambung"),
-        "reconnecting": _("terputus, menyambung ulang…"),
+        "reconnecting": _("menyambung ulang…"),
         "not_connected": _("belum tersambung"),
         "failed": _("Gagal, coba lagi."),
         "urgent": _("mendesak"),
@@ -109,12 +109,8 @@ def teacher() -> dict:
         "no_ratings": _("Belum ada penilaian dari siswa."),
         "tags_title": _("Kata siswa"),
         "stars_title": _("Bintang"),
+        "log_in_again": _("Sesi berakhir: masuk lagi, lalu tindakan yang menunggu akan dikirim."),
         "offline_copy": _("Luring: menampilkan data terakhir ({when})."),
-        "what_accept": _("terima tawaran"),
-        "what_decline": _("tolak tawaran"),
-        "what_claim": _("ambil pesanan"),
-        "what_checkin": _("absen"),
-        "what_record": _("catatan pelajaran"),
     }
 
 

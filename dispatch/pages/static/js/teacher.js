@@ -313,6 +313,7 @@
       while (queue.length) {
         let result;
         try { result = await G.api("POST", queue[0].url, queue[0].body, queue[0].key); } catch (e) { break; }
+        if (result.status === 401) { G.say(message, t("log_in_again"), false); break; } // kept until logged in
         const action = queue.shift();
         store.set("queue", queue);
         answered(action, result, true);
@@ -330,7 +331,7 @@
       const detail = G.apiMessage(Array.isArray(first) ? first[0] : result.body.message);
       text = action.kind === "accept" ? t("offer_gone", { why: detail }) : detail;
     }
-    if (later) text = t("sent_later", { what: `${t("what_" + action.kind)}: ${text}` });
+    if (later) text = t("sent_later", { what: text });
     G.say(message, text, result.ok);
     if (action.kind === "accept" || action.kind === "decline") {
       if (result.ok || result.status === 409 || result.status === 404) {
