@@ -172,3 +172,15 @@ def test_the_teacher_app_is_installable_and_works_offline(client, world):
     worker = client.get("/sw.js")
     assert worker.mimetype == "text/javascript" and "/guru" in worker.get_data(as_text=True)
     worker.close()
+
+
+def test_the_rating_card_is_a_qr_of_the_rating_pages_address(client, world):
+    session = world.order_a.sessions[0]
+    log_in(client, "op-a")
+    assert client.get(f"/sekolah/kode/{session.id}").status_code == 409  # not held: no code yet
+    session.status, session.teacher_id = "held", world.teacher_1.id
+    db.session.commit()
+    page = client.get(f"/sekolah/kode/{session.id}").get_data(as_text=True)
+    code = re.search(r'<p class="code" id="rating-code">(\w+)</p>', page).group(1)
+    assert f"http://localhost/nilai/{code}" in page and "<svg" in page and " style=" not in page
+    assert client.get(f"/sekolah/kode/{world.order_b.sessions[0].id}").status_code == 404  # another school's
