@@ -78,6 +78,13 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/static/"
 
     BABEL_DEFAULT_LOCALE = "id"
+    LANGUAGES = ("id", "en")  # Indonesian first; the catalogues live in dispatch/translations
+
+    # CSRF (Flask-WTF): checked for every write that carries the pages' cookie session, not for
+    # bearer-token API calls (dispatch/pages/security.py). The token lives as long as the session:
+    # a teacher's phone sends queued actions hours later, when the signal returns.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
 
     # The weekly plan: solver seconds per week planned, and CP-SAT workers.
     MATCHING_TIME_LIMIT = _env_float("MATCHING_TIME_LIMIT", 60.0)

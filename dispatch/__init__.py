@@ -24,7 +24,9 @@ def create_app(config: type[Config] | Config) -> Flask:
         sqlite.configure(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
-    babel.init_app(app)  # Indonesian first: BABEL_DEFAULT_LOCALE is "id"
+    from dispatch.pages.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)  # Indonesian first: BABEL_DEFAULT_LOCALE is "id"
     limiter.init_app(app)
     from dispatch.validation import IdConverter, id_param_schema
 
@@ -69,6 +71,9 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.pages.views import bp as pages_bp
 
     app.register_blueprint(pages_bp)
+    from dispatch.pages import security
+
+    security.install(app)
 
     from dispatch.live import events  # noqa: F401  (the connect handler, before init_app binds it)
     from dispatch.live.outbox import install as install_outbox
