@@ -1,0 +1,60 @@
+"""THE WEEKLY PLAN'S OFFERS: the one place a plan turns into offer rows (the lead routes it through
+the dispatch workflow). Acceptance goes through the booking path like any other offer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from dispatch.district.service import district_now, get_district
+from dispatch.extensions import db
+from dispatch.offers.models import Offer
+from dispatch.orders.models import LessonSession
+from dispatch.sqlite import writing
+
+# Offers written per transaction: each batch holds the SQLite write lock for a moment only, so
+# schools' and teachers' writes slip in between (a district week is a few thousand offers).
+OFFERS_PER_TRANSACTION = 100
+
+
+def write_plan_offers(planned: dict[str, str], check_cancel: Callable[[], None] = lambda: None) -> int:
+    """One offer per (order, planned teacher) with the sessions planned for them that are still open
+    or offered when written. Batches of whole offers, each its own transaction; `check_cancel` runs
+    between them (a cancelled run keeps the offers already sent). Returns the offers written."""
+    ids = sorted(int(s) for s in planned)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for start in range(0, len(ids), 500):
+        rows = db.session.execute(
+            db.select(LessonSession.id, LessonSession.order_id).where(LessonSession.id.in_(ids[start : start + 500]))
+        )
+        for session_id, order_id in rows:
+            groups.setdefault((order_id, int(planned[str(session_id)])), []).append(session_id)
+    db.session.commit()  # end the reads
+    keys = sorted(groups)
+    written = 0
+    for start in range(0, len(keys), OFFERS_PER_TRANSACTION):
+        check_cancel()
+        with writing():
+            written += _write_batch({key: groups[key] for key in keys[start : start + OFFERS_PER_TRANSACTION]})
+            db.session.commit()
+    return written
+
+
+def _write_batch(groups: dict[tuple[int, int], list[int]]) -> int:
+    district = get_district()
+    expires = district_now() + timedelta(minutes=district.offer_timeout_min)
+    ids = [s for group in groups.values() for s in group]
+    sessions = {s.id: s for s in db.session.scalars(db.select(LessonSession).where(LessonSession.id.in_(ids)))}
+    count = 0
+    for (order_id, teacher_id), session_ids in groups.items():
+        # Re-read inside the writing transaction: a session booked since the plan was made is left out.
+        still = sorted(s for s in session_ids if s in sessions and sessions[s].status in ("open", "offered"))
+        if not still:
+            continue
+        db.session.add(Offer(order_id=order_id, teacher_id=teacher_id, session_ids=still, status="open", wave=1,
+                             expires_at=expires))  # fmt: skip
+        for s in still:
+            sessions[s].status = "offered"
+        count += 1
+    db.session.flush()
+    return count
