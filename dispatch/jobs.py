@@ -143,4 +143,9 @@ def init_app(app: Flask) -> None:
         # Poll an idle SQLite queue every second at most (Redis blocks instead); a stop signal waits
         # two seconds for the run to notice before the worker exits and the run is marked failed.
         consumer = huey.create_consumer(workers=workers, periodic=False, max_delay=1.0, shutdown_timeout=2.0)
-        consumer.run()
+        try:
+            consumer.run()
+        finally:
+            from dispatch.runs.solving import stop_all
+
+            stop_all()

@@ -26,6 +26,7 @@ from matching.planner import Planner
 from matching.whatif import add_teachers, coverage_breakdown
 
 PARENT_CHECK_SECONDS = 0.5
+_children: set = set()  # solver processes alive in this worker, stopped when the worker exits
 
 
 class SolverFailed(Exception):
@@ -126,6 +127,7 @@ def solve_in_child(
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, data, in_range, kwargs), name="guru-solver", daemon=False)
     child.start()
+    _children.add(child)
     send.close()
     try:
         while True:
@@ -146,6 +148,13 @@ def solve_in_child(
             should_stop()
     finally:
         receive.close()
+        _stop(child)
+        _children.discard(child)
+
+
+def stop_all() -> None:
+    """The worker is exiting: stop its solvers now (multiprocessing would wait for them to finish)."""
+    for child in list(_children):
         _stop(child)
 
 
