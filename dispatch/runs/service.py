@@ -37,6 +37,7 @@ def start_what_if(first, last, add: list[dict], user_id: int) -> MatchingRun:
 
 def _queue(run: MatchingRun) -> MatchingRun:
     run.status, run.detail = RunStatus.QUEUED, {}
+    run.created_at = district_now()  # like started_at and finished_at: district time, as every stored time
     db.session.add(run)
     db.session.flush()
     enqueue_run_after_commit(run.id)

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 1.0  # at most one progress write (and event) a second
 CANCEL_CHECK_SECONDS = 1.0
+HEARTBEAT_SECONDS = 5.0  # the seconds on the row move on even while the solver reports nothing (its LP)
 STALE_ERROR = "the job worker stopped while the run was going (killed or restarted); post it again"
 
 
@@ -169,6 +170,12 @@ class Reporter:
         if _update(self.run_id, MatchingRun.status == RunStatus.RUNNING, seconds=round(self.seconds(), 2), **values):
             announce(self.run_id)
 
+    def tick(self) -> None:
+        """Called about twice a second while the solver works: cancel check, and a heartbeat."""
+        self.check_cancel()
+        if time.monotonic() - self._written >= HEARTBEAT_SECONDS:
+            self.update(force=True)
+
     def check_cancel(self, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._checked < CANCEL_CHECK_SECONDS:
@@ -236,7 +243,7 @@ def _solve(reporter: Reporter, data: dict, in_range: set[str], label: str, total
         data,
         in_range,
         on_progress=on_progress,
-        should_stop=reporter.check_cancel,
+        should_stop=reporter.tick,
         workers=config["MATCHING_WORKERS"],
         **kwargs,
     )

@@ -154,7 +154,10 @@ def test_a_worker_told_to_stop_fails_its_run_on_the_way_out(queue_app, workers):
     solver = worker.children()
     assert worker.terminate() == 0  # SIGTERM, as honcho sends on Ctrl-C
     run = admin.run(run_id)
-    assert run["status"] == "failed" and "stopped" in run["error"]
+    assert (run["status"], run["error"]) == (
+        "failed",
+        "the job worker was stopped while the run was going; post it again",
+    )
     deadline = time.monotonic() + 30
     while any(alive(pid) for pid in solver):
         assert time.monotonic() < deadline, "the solver outlived its worker"
