@@ -20,6 +20,7 @@ import socket
 import time
 
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from dispatch.district.service import district_now
 from dispatch.extensions import db, socketio
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 1.0  # at most one progress write (and event) a second
 CANCEL_CHECK_SECONDS = 1.0
+FINISH_TRIES = 10
 HEARTBEAT_SECONDS = 5.0  # the seconds on the row move on even while the solver reports nothing (its LP)
 STALE_ERROR = "the job worker stopped while the run was going (killed or restarted); post it again"
 
@@ -52,6 +54,10 @@ def worker_name() -> str:
 
 def _update(run_id: int, *conditions, **values) -> bool:
     """One UPDATE of the run in a transaction of its own; False if `conditions` matched nothing."""
+    # End any read first (e.g. the district's time zone for a timestamp): on SQLite a transaction
+    # that began with a read cannot take the write lock once another process wrote, not even after
+    # waiting (WAL snapshot); one begun by `writing()` queues for the lock instead.
+    db.session.commit()
     with writing():
         result = db.session.execute(
             db.update(MatchingRun).where(MatchingRun.id == run_id, *conditions).values(**values)
@@ -88,16 +94,28 @@ def claim(run_id: int) -> bool:
     )
 
 
-def finish(run_id: int, status: RunStatus, seconds: float, error: str | None = None) -> bool:
-    done = _update(
-        run_id,
-        MatchingRun.status == RunStatus.RUNNING,
-        status=status,
-        error=error,
-        phase=None,
-        seconds=round(seconds, 2),
-        finished_at=district_now(),
-    )
+def finish(run_id: int, status: RunStatus, seconds: float, error: str | None = None, **values) -> bool:
+    """The run's end, written whatever it takes: a database busy for longer than its timeout is
+    tried again (FINISH_TRIES times), so a run does not stay `running` for want of one UPDATE."""
+    for attempt in range(1, FINISH_TRIES + 1):
+        try:
+            done = _update(
+                run_id,
+                MatchingRun.status == RunStatus.RUNNING,
+                status=status,
+                error=error,
+                phase=None,
+                seconds=round(seconds, 2),
+                finished_at=district_now(),
+                **values,
+            )
+            break
+        except OperationalError:
+            db.session.rollback()
+            if attempt == FINISH_TRIES:
+                raise  # the next worker start marks it failed
+            log.warning("run %s: could not write its end (attempt %s), trying again", run_id, attempt)
+            time.sleep(1)
     if done:
         announce(run_id)
     return done
@@ -154,6 +172,7 @@ class Reporter:
         self._written = 0.0
         self._checked = 0.0
         self._phase: str | None = None
+        self.pending: dict = {}  # values not written yet (the database was busy)
 
     def seconds(self) -> float:
         return time.monotonic() - self.began
@@ -167,7 +186,16 @@ class Reporter:
         self._written = now
         if phase is not None:
             values["phase"] = phase
-        if _update(self.run_id, MatchingRun.status == RunStatus.RUNNING, seconds=round(self.seconds(), 2), **values):
+        self.pending.update(values)
+        try:
+            written = _update(self.run_id, MatchingRun.status == RunStatus.RUNNING, seconds=round(self.seconds(), 2),
+                              **self.pending)  # fmt: skip
+        except OperationalError:  # not the run's failure: the values go with the next write, or the end
+            db.session.rollback()
+            log.warning("run %s: progress not written (database busy)", self.run_id, exc_info=True)
+            return
+        self.pending.clear()
+        if written:
             announce(self.run_id)
 
     def tick(self) -> None:
@@ -201,7 +229,7 @@ def execute_run(run_id: int) -> None:
             _what_if(reporter, first, last, params["add_teachers"])
         else:
             _plan(reporter, first, last)
-        finish(run_id, RunStatus.DONE, reporter.seconds())
+        finish(run_id, RunStatus.DONE, reporter.seconds(), **_final(reporter.pending))
     except RunCancelled:
         db.session.rollback()
         finish(run_id, RunStatus.CANCELLED, reporter.seconds())
@@ -221,6 +249,11 @@ def execute_run(run_id: int) -> None:
         log.exception("run %s failed", run_id)
         db.session.rollback()
         finish(run_id, RunStatus.FAILED, reporter.seconds(), f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _final(pending: dict) -> dict:
+    """What a busy database kept from the row, less the progress-only phase."""
+    return {k: v for k, v in pending.items() if k != "phase"}
 
 
 def _solve(reporter: Reporter, data: dict, in_range: set[str], label: str, totals: dict, **kwargs) -> dict:

@@ -223,3 +223,25 @@ def test_the_plan_and_the_what_if_agree_on_the_same_range(client, world, first_d
     )
     assert before["sessions"] == in_range
     assert (before["coverage"], before["bound"]) == (plan["coverage"], plan["bound"])
+
+
+def test_the_worker_writes_progress_after_another_process_wrote(shared_app):
+    """SQLite (a file): a worker's session that has read, when another process then writes, cannot
+    upgrade its read to a write, not even after waiting; each row write begins afresh instead."""
+    from dispatch.runs.worker import Reporter
+
+    with shared_app.app_context():
+        run = MatchingRun(first=MONDAY, last=MONDAY, status="running", detail={})
+        db.session.add(run)
+        db.session.commit()
+        run_id = run.id
+        db.session.scalar(db.select(MatchingRun.status).where(MatchingRun.id == run_id))  # a read is open
+        other = db.create_engine(shared_app.config["SQLALCHEMY_DATABASE_URI"])
+        with other.begin() as conn:  # another process (a school's request) writes meanwhile
+            conn.execute(db.text("UPDATE district SET name = 'Kabupaten Bungo (uji)'"))
+        other.dispose()
+        reporter = Reporter(run_id)
+        reporter.update(force=True, offers=3)
+        assert reporter.pending == {}
+        db.session.expire_all()
+        assert db.session.get(MatchingRun, run_id).offers == 3
