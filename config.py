@@ -95,6 +95,9 @@ class Config:
     )
     JOBS_NAME = os.environ.get("JOBS_NAME", "guru-online")  # the queue's name (Redis key prefix)
     JOBS_IMMEDIATE = False  # tests: Huey's immediate mode runs each job in-process at enqueue
+    # The solver's CPU priority (nice, 0-19): on a machine shared with the web server, schools' and
+    # teachers' requests come first and the solver has every cycle they leave (bench/jobs.py).
+    JOBS_SOLVER_NICE = _env_int("JOBS_SOLVER_NICE", 10)
 
     # Students rate without an account: limit per client address. With several processes, point
     # the limiter at Redis (RATELIMIT_STORAGE_URI=redis://...) so they share the counts.

@@ -103,13 +103,13 @@ class Load:
         self.url, self.data, self.interval = url, data, 1.0 / rate
         self.phase = "warm-up"
         self.stop = threading.Event()
-        self.results: list[tuple[str, str, float, int]] = []  # (endpoint, phase, ms, status)
+        self.results: list[tuple[str, str, float, int, float]] = []  # (endpoint, phase, ms, status, began)
         self.lock = threading.Lock()
         self.order_count = 0
 
     def record(self, endpoint: str, started: float, status: int, phase: str) -> None:
         with self.lock:
-            self.results.append((endpoint, phase, (time.perf_counter() - started) * 1000, status))
+            self.results.append((endpoint, phase, (time.perf_counter() - started) * 1000, status, started))
 
     def _paced(self, step) -> None:
         with requests.Session() as http:
@@ -198,11 +198,12 @@ def main() -> None:
         run = requests.post(f"{server.url}/api/v1/matching/runs", json=body, headers=admin, timeout=60).json()
         load.phase = "plan running"
         plan_began = time.monotonic()
-        load_during = []
+        load_during, timeline = [], []  # (perf_counter, the run's phase)
         while run["status"] in ("queued", "running") and time.monotonic() - plan_began < 5 * args.time_limit + 300:
-            time.sleep(1)
+            time.sleep(0.5)
             load_during.append(os.getloadavg()[0])
             run = requests.get(f"{server.url}/api/v1/matching/runs/{run['id']}", headers=admin, timeout=60).json()
+            timeline.append((time.perf_counter(), run["phase"] or run["status"]))
         plan_wall = time.monotonic() - plan_began
         load.phase = "after"
     finally:
@@ -211,10 +212,10 @@ def main() -> None:
             t.join(180)
         worker.stop()
         server.stop()
-    report(args, load, run, plan_wall, load_before, load_during)
+    report(args, load, run, plan_wall, load_before, load_during, timeline)
 
 
-def report(args, load: Load, run: dict, plan_wall: float, load_before, load_during) -> None:
+def report(args, load: Load, run: dict, plan_wall: float, load_before, load_during, timeline) -> None:
     print(f"\nmachine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}; SQLite; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; during the plan: "
@@ -226,7 +227,7 @@ def report(args, load: Load, run: dict, plan_wall: float, load_before, load_duri
     p99 = {}
     for endpoint in ("POST /orders", "accept offer"):
         for phase in ("no plan", "plan running"):
-            rows = [(ms, status) for e, p, ms, status in load.results if e == endpoint and p == phase]
+            rows = [(ms, status) for e, p, ms, status, _ in load.results if e == endpoint and p == phase]
             times = [ms for ms, _ in rows]
             p99[endpoint, phase] = percentile(times, 0.99)
             conflicts = sum(1 for _, s in rows if s == 409)
@@ -237,6 +238,11 @@ def report(args, load: Load, run: dict, plan_wall: float, load_before, load_duri
     for endpoint in ("POST /orders", "accept offer"):
         ratio = p99[endpoint, "plan running"] / p99[endpoint, "no plan"]
         print(f"p99 with a plan / without, {endpoint}: {ratio:.2f}x (target within 2x)")
+    slowest = sorted((r for r in load.results if r[1] == "plan running"), key=lambda r: -r[2])[:5]
+    print("slowest during the plan, with the run's phase when each began:")
+    for endpoint, _, ms, status, began in slowest:
+        phase = next((p for t, p in reversed(timeline) if t <= began), "queued")
+        print(f"  {endpoint:<14} {ms:>7.0f} ms  {status}  {phase}")
 
 
 if __name__ == "__main__":

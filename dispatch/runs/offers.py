@@ -3,6 +3,7 @@ the dispatch workflow). Acceptance goes through the booking path like any other 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,9 +13,15 @@ from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession
 from dispatch.sqlite import writing
 
-# Offers written per transaction: each batch holds the SQLite write lock for a moment only, so
-# schools' and teachers' writes slip in between (a district week is a few thousand offers).
+# Offers written per transaction: each batch holds the SQLite write lock for a moment only (about
+# 0.2 s for 100 on the reference machine, the outbox's events included), so schools' and teachers'
+# writes get in between (a district week is about 8,000 offers).
 OFFERS_PER_TRANSACTION = 100
+# After each batch on SQLite, a pause as long as the batch held the lock (at least PAUSE_MIN s). A
+# waiting writer polls the lock (SQLite's busy handler sleeps up to 100 ms between tries), so a
+# worker that began its next batch at once would take the lock straight back each time, and a
+# school's request could wait behind all 80 batches: measured 15 s (bench/jobs.py).
+PAUSE_MIN = 0.1
 
 
 def write_plan_offers(planned: dict[str, str], check_cancel: Callable[[], None] = lambda: None) -> int:
@@ -32,11 +39,15 @@ def write_plan_offers(planned: dict[str, str], check_cancel: Callable[[], None] 
     db.session.commit()  # end the reads
     keys = sorted(groups)
     written = 0
+    sqlite = db.engine.dialect.name == "sqlite"
     for start in range(0, len(keys), OFFERS_PER_TRANSACTION):
         check_cancel()
+        began = time.monotonic()
         with writing():
             written += _write_batch({key: groups[key] for key in keys[start : start + OFFERS_PER_TRANSACTION]})
             db.session.commit()
+        if sqlite and start + OFFERS_PER_TRANSACTION < len(keys):
+            time.sleep(max(PAUSE_MIN, time.monotonic() - began))
     return written
 
 

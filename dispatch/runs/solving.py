@@ -119,13 +119,14 @@ def solve_in_child(
     on_progress: Callable[[dict], None],
     should_stop: Callable[[], None],
     poll_seconds: float = 0.5,
+    nice: int = 0,
     **kwargs,
 ) -> dict:
     """solve_week in a forked child. `should_stop` is called about every `poll_seconds` and may raise
     (a cancel): the child is killed and the exception goes on. A child that dies raises SolverFailed."""
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(send, data, in_range, kwargs), name="guru-solver", daemon=False)
+    child = context.Process(target=_child, args=(send, data, in_range, nice, kwargs), name="guru-solver", daemon=False)
     child.start()
     _children.add(child)
     send.close()
@@ -168,9 +169,11 @@ def _stop(child) -> None:
     child.join(10)
 
 
-def _child(send, data: dict, in_range: set[str], kwargs: dict) -> None:
+def _child(send, data: dict, in_range: set[str], nice: int, kwargs: dict) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
+    if nice:
+        os.nice(nice)  # the web server's requests first; the LP helper and CP-SAT threads inherit it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker, which stops this child
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = os.getppid()

@@ -18,6 +18,8 @@ import logging
 import os
 import socket
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy.exc import OperationalError
@@ -131,11 +133,14 @@ def fail_interrupted(run_id: int, error: str) -> None:
 
 def fail_unqueued(run_id: int, error: str) -> None:
     """The run's row committed but the queue refused the job: the run fails now instead of waiting for ever."""
+    from dispatch.district.models import District
+
     with db.engine.begin() as conn:  # not the session: this runs in its after_commit
+        zone = conn.execute(db.select(District.timezone).limit(1)).scalar() or "UTC"
         conn.execute(
             db.update(MatchingRun)
             .where(MatchingRun.id == run_id, MatchingRun.status == RunStatus.QUEUED)
-            .values(status=RunStatus.FAILED, error=error, finished_at=district_now())
+            .values(status=RunStatus.FAILED, error=error, finished_at=datetime.now(ZoneInfo(zone)).replace(tzinfo=None))
         )
 
 
@@ -278,6 +283,7 @@ def _solve(reporter: Reporter, data: dict, in_range: set[str], label: str, total
         on_progress=on_progress,
         should_stop=reporter.tick,
         workers=config["MATCHING_WORKERS"],
+        nice=config["JOBS_SOLVER_NICE"],
         **kwargs,
     )
 

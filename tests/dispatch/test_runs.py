@@ -245,3 +245,14 @@ def test_the_worker_writes_progress_after_another_process_wrote(shared_app):
         assert reporter.pending == {}
         db.session.expire_all()
         assert db.session.get(MatchingRun, run_id).offers == 3
+
+
+def test_a_queue_that_refuses_the_job_fails_the_run_at_once(client, world, monkeypatch):
+    def down(run_id):
+        raise ConnectionError("the queue is down")
+
+    monkeypatch.setattr(jobs(), "enqueue_run", down)
+    response = post_run(client, world)
+    assert response.status_code == 202  # the row is committed; the queue refused the job after
+    run = get_run(client, world, response.get_json()["id"])
+    assert run["status"] == "failed" and "the queue is down" in run["error"]
