@@ -17,7 +17,7 @@ from dispatch.runs.worker import STALE_ERROR
 from tests import factories as f
 from tests.dispatch_world import build_world
 from tests.factories import next_weekday
-from tests.jobs.worker_process import alive
+from tests.jobs.worker_process import alive, nice_of
 
 MONDAY = next_weekday(0)
 ENDED = ("done", "failed", "cancelled")
@@ -114,6 +114,7 @@ def test_cancel_stops_a_running_solve(queue_app, workers):
     run_id = admin.plan(monday, monday + timedelta(days=6))
     admin.wait(run_id, solving(worker))
     solver = worker.children()
+    assert [nice_of(pid) - nice_of(worker.process.pid) for pid in solver] == [10]  # requests first
     cancelled = admin.post(f"runs/{run_id}/cancel")
     assert cancelled.status_code == 200 and cancelled.get_json()["cancel_requested"] is True
     run = admin.wait(run_id)
