@@ -73,8 +73,10 @@ def announce(run_id: int) -> None:
     (without it nobody listens to this process, and the page polls GET /matching/runs/<id>)."""
     from dispatch.runs.schemas import RunOut
 
+    if socketio.server is None:
+        return
     run = db.session.get(MatchingRun, run_id)
-    if run is None or socketio.server is None:
+    if run is None:
         return
     data = RunOut().dump(run)
     db.session.commit()  # end the read
