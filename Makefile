@@ -5,7 +5,7 @@ PORT ?= 5000
 PYTHON ?= python3
 export FLASK_APP := wsgi
 
-.PHONY: setup run test lint db clean translations catalogues
+.PHONY: setup run worker test lint db clean translations catalogues
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,16 @@ catalogues: $(BIN)/.installed
 db: setup
 	$(BIN)/flask db upgrade
 
-# Migrations, the demo district (a second run writes nothing), then gunicorn on $(PORT).
+# Migrations, the demo district (a second run writes nothing), then the Procfile under honcho:
+# gunicorn on $(PORT) and the job worker (solver runs) beside it. Ctrl-C stops both.
 run: db
 	$(BIN)/flask seed-demo
-	$(BIN)/gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) wsgi:app
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(PORT)
+
+# The job worker alone (when the web server runs elsewhere, e.g. another machine with the same
+# DATABASE_URL and JOBS_URL/REDIS_URL).
+worker: db
+	$(BIN)/flask jobs-worker
 
 test: setup
 	$(BIN)/pytest

@@ -87,6 +87,10 @@ def create_app(config: type[Config] | Config) -> Flask:
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
     )
 
+    from dispatch import jobs
+
+    jobs.init_app(app)  # the job queue: solver runs go to the worker process
+
     from dispatch.errors import register_error_handlers
 
     register_error_handlers(app)
