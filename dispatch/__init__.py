@@ -46,6 +46,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.offers.views import blp as offers_blp
     from dispatch.orders.views import blp as orders_blp
     from dispatch.ratings.views import blp as ratings_blp
+    from dispatch.reports.views import blp as reports_blp
     from dispatch.runs.views import blp as runs_blp
     from dispatch.schools.views import blp as schools_blp
     from dispatch.teachers.views import blp as teachers_blp
@@ -63,6 +64,7 @@ def create_app(config: type[Config] | Config) -> Flask:
         coverage_blp,
         runs_blp,
         imports_blp,
+        reports_blp,
     ):
         api.register_blueprint(blueprint)
 
