@@ -176,6 +176,8 @@ def claim_order(teacher_id: int, order_id: int, session_ids: list[int] | None) -
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound(f"No order {order_id}.")
+    if not district.kecamatan_live(order.school.kecamatan_code):
+        raise Conflict(district.NOT_LIVE)  # say why, rather than "nothing open for you"
     if session_ids is None:
         session_ids = [s.id for s in bookings.claimable(db.session.get(Teacher, teacher_id), order)]
         if not session_ids:

@@ -53,6 +53,9 @@ def district(app):
     teacher_3 = f.teacher(name="Rina Harahap", nuptk="1234567890123456", levels=["SD", "SMA"], subjects=["GK", "FIS"],
                           kecamatan_code="15.08.01")  # fmt: skip
     monday = f.next_weekday(0)
+    while (monday + timedelta(days=6)).month != monday.month:  # one month holds the whole week (monthly reports)
+        monday += timedelta(days=7)
+    world.order_b.sessions[0].date = monday
     t1 = world.teacher_1.id
     db.session.delete(world.order_a.sessions[0])
     world.order_a.sessions = sessions(monday, ["held", "booked", "open", "no_show"], t1)
