@@ -68,6 +68,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     ):
         api.register_blueprint(blueprint)
 
+    from dispatch.pages import district as _district_pages  # noqa: F401  (the /dinas routes, on the blueprint)
     from dispatch.pages.views import bp as pages_bp
 
     app.register_blueprint(pages_bp)

@@ -97,11 +97,3 @@ def teacher():
     if (other := _role_page("teacher")) is not None:
         return other
     return render_template("pages/teacher.html", offers=open_offers(current_user.teacher_id))
-
-
-@bp.get("/dinas")
-@login_required
-def district():
-    if (other := _role_page("district_admin")) is not None:
-        return other
-    return render_template("pages/district.html")

@@ -16,6 +16,9 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
+from dispatch.district import equity
+from dispatch.district.models import Kecamatan
+from dispatch.district.service import get_district
 from dispatch.extensions import db
 from dispatch.planning import build_week_instance, week_of
 from dispatch.runs.models import MatchingRun
@@ -69,6 +72,10 @@ def _plan_weeks(app: Flask, run: MatchingRun, began: float) -> None:
     # coverage and bound are shares of the range's session weight, bookings included.
     totals = {"sessions": 0, "assigned": 0, "covered": 0.0, "bound": 0.0, "weight": 0.0}
     weeks = []
+    floor = get_district().equity_floor
+    areas: dict[str, dict] = {}
+    costs: list[float | None] = []
+    names = dict(db.session.execute(db.select(Kecamatan.code, Kecamatan.name)).all())
     while monday <= run.last:
         data = build_week_instance(monday)
         data["sessions"] = [
@@ -88,7 +95,10 @@ def _plan_weeks(app: Flask, run: MatchingRun, began: float) -> None:
             run.seconds = round(time.monotonic() - began, 2)
             db.session.commit()
 
-        result = planner.solve(limit, progress=progress)
+        options = equity.solve_options(planner.solve, floor)
+        result = planner.solve(limit, progress=progress, **options)
+        equity.merge(areas, equity.area_sums(inst, result.assignment, range(inst.n_sessions)))
+        costs.append(equity.planner_cost(result))
         planned = {
             inst.session_ids[s]: inst.teacher_ids[t]
             for s, t in result.assignment.items()
@@ -109,6 +119,7 @@ def _plan_weeks(app: Flask, run: MatchingRun, began: float) -> None:
         run.sessions, run.assigned = totals["sessions"], totals["assigned"]
         run.coverage = round(totals["covered"] / weight, 4) if weight else 0.0
         run.bound = round(min(1.0, totals["bound"] / weight), 4) if weight else None
-        run.detail = {"weeks": weeks}
+        cost = None if None in costs else sum(costs)
+        run.detail = {"weeks": weeks, "equity": equity.summary(areas, floor, bool(options), cost, names)}
         db.session.commit()
         monday += timedelta(days=7)
