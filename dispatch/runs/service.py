@@ -48,7 +48,10 @@ def launch(run_id: int) -> None:
 
 
 def execute(app: Flask, run_id: int) -> None:
-    with app.app_context():
+    # Every transaction of the run takes SQLite's write lock at BEGIN: a read that later wrote progress
+    # failed with "database is locked" once a request had written in between (issue 10; the job queue
+    # replaces this thread).
+    with app.app_context(), writing():
         run = db.session.get(MatchingRun, run_id)
         began = time.monotonic()
         try:
@@ -78,6 +81,7 @@ def _plan_weeks(app: Flask, run: MatchingRun, began: float) -> None:
     names = dict(db.session.execute(db.select(Kecamatan.code, Kecamatan.name)).all())
     while monday <= run.last:
         data = build_week_instance(monday)
+        db.session.commit()  # end the reads: the write lock is not held while the solver thinks
         data["sessions"] = [
             s
             for s in data["sessions"]

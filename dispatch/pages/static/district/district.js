@@ -16,8 +16,11 @@
 
   // --- the API with the page's cookie session (and the CSRF token, where the page carries one) -------
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
-  async function api(method, url, body) {
-    const headers = { "X-CSRFToken": csrf(), "Idempotency-Key": crypto.randomUUID ? crypto.randomUUID() : String(Math.random()) };
+  // A solver run is posted without an Idempotency-Key (the button is disabled until it ends): before the
+  // job queue, the run's thread and the key's record raced for SQLite's write lock and the run failed.
+  async function api(method, url, body, idempotent = true) {
+    const headers = { "X-CSRFToken": csrf() };
+    if (idempotent) headers["Idempotency-Key"] = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const response = await fetch(url, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
     const parsed = await response.json().catch(() => ({}));
@@ -136,7 +139,7 @@
     const week = $("plan-week").value;
     $("plan-start").disabled = true;
     say($("plan-message"), "", true);
-    const answer = await api("POST", "/api/v1/matching/runs", { from: week, to: plusDays(week, 6) });
+    const answer = await api("POST", "/api/v1/matching/runs", { from: week, to: plusDays(week, 6) }, false);
     if (!answer.ok) { $("plan-start").disabled = false; say($("plan-message"), problem(answer)); return; }
     planRun = answer.body.id;
     $("plan-progress").hidden = false;
@@ -234,7 +237,7 @@
       radius_km: Number($("wi-radius").value), max_periods: Number($("wi-cap").value) }] };
     $("wi-start").disabled = true;
     say($("wi-message"), "", true);
-    const answer = await api("POST", "/api/v1/matching/what-if", body);
+    const answer = await api("POST", "/api/v1/matching/what-if", body, false);
     if (!answer.ok) { $("wi-start").disabled = false; say($("wi-message"), problem(answer)); return; }
     $("wi-progress").hidden = false;
     const expected = DATA.whatif_seconds || 40;
