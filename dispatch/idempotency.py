@@ -41,6 +41,16 @@ def _caller_id() -> int:
     return current_user.id if current_user.is_authenticated else 0
 
 
+def _scoped(key: str) -> str:
+    """Keys of callers without an account are scoped to their device (token, else body `device`,
+    else address): two students' keys never meet. Stored hashed, so the column's 200 characters hold."""
+    if current_user.is_authenticated:
+        return key
+    from ratings.device import anonymous_scope
+
+    return "anon:" + hashlib.sha256(f"{anonymous_scope()}\n{key}".encode()).hexdigest()
+
+
 def _request_hash() -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
@@ -63,7 +73,9 @@ def _replay(record: IdempotencyRecord) -> Response:
 
 def _find(key: str) -> IdempotencyRecord | None:
     return db.session.scalar(
-        db.select(IdempotencyRecord).where(IdempotencyRecord.user_id == _caller_id(), IdempotencyRecord.key == key)
+        db.select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == _caller_id(), IdempotencyRecord.key == _scoped(key)
+        )
     )
 
 
@@ -97,7 +109,7 @@ def write_operation(view):
             db.session.add(
                 IdempotencyRecord(
                     user_id=_caller_id(),
-                    key=key,
+                    key=_scoped(key),
                     path=request.path[:300],
                     request_hash=_request_hash(),
                     status_code=response.status_code,

@@ -2,6 +2,7 @@
 
 from dispatch.accounts.models import User
 from dispatch.bookings.models import Withdrawal
+from dispatch.demo import SeedMarker
 from dispatch.district.models import District, Kecamatan, Village
 from dispatch.idempotency import IdempotencyRecord
 from dispatch.offers.models import Offer
@@ -21,6 +22,7 @@ __all__ = [
     "Order",
     "Rating",
     "School",
+    "SeedMarker",
     "Teacher",
     "User",
     "Village",

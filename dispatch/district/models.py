@@ -34,6 +34,10 @@ class District(db.Model):
     late_withdrawal_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     checkin_distance_m: Mapped[int] = mapped_column(Integer)
     checkin_grace_min: Mapped[int] = mapped_column(Integer)
+    # Lessons and plans may be dated at most this many days ahead (a typo like 9999-12-31 is refused).
+    date_horizon_days: Mapped[int] = mapped_column(Integer, default=400, server_default="400")
+    # Most ratings one lesson's code takes: a class and a margin.
+    ratings_per_code: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     subjects: Mapped[list[str]] = mapped_column(JSON)
     holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
 

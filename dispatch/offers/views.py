@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from dispatch.accounts.auth import roles_required
 from dispatch.idempotency import write_operation
 from dispatch.offers.service import accept, decline, open_offers
+from dispatch.validation import Instant
 
 blp = Blueprint("offers", __name__, url_prefix="/api/v1/offers", description="Offers to teachers: accept or decline")
 
@@ -15,7 +16,7 @@ class OfferOut(Schema):
     order_id = fields.Integer()
     school_id = fields.String()
     session_ids = fields.List(fields.Integer())
-    expires_at = fields.DateTime()
+    expires_at = Instant()
     status = fields.String()
     wave = fields.Integer()
 

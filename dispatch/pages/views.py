@@ -5,6 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from dispatch.accounts import limits
 from dispatch.accounts.service import authenticate
 from dispatch.extensions import db
 from dispatch.offers.service import open_offers
@@ -43,15 +44,26 @@ def index():
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
+@limits.per_username
+@limits.per_address
 def login():
     error = None
     if request.method == "POST":
-        user = authenticate(request.form.get("username", "").strip(), request.form.get("password", ""))
+        username = request.form.get("username", "").strip()
+        user = authenticate(username, request.form.get("password", ""))
         if user is not None:
             login_user(user)
             return redirect(url_for(HOME[user.role]))
+        limits.log_refused_login(username)
         error = _("Nama pengguna atau kata sandi salah.")
     return render_template("pages/login.html", error=error), (401 if error else 200)
+
+
+@bp.errorhandler(429)
+def _too_many_logins(_exc):
+    """The login page says it plainly (the API answers JSON); Flask-Limiter adds Retry-After."""
+    error = _("Terlalu banyak percobaan masuk yang gagal. Tunggu beberapa menit, lalu coba lagi.")
+    return render_template("pages/login.html", error=error), 429
 
 
 @bp.post("/keluar")

@@ -9,7 +9,7 @@ from dispatch.extensions import db
 from dispatch.idempotency import write_operation
 from dispatch.runs.models import MatchingRun
 from dispatch.runs.service import launch, start_run
-from dispatch.validation import DateRange, Level
+from dispatch.validation import DateRange, Level, StrictFloat
 
 blp = Blueprint(
     "runs", __name__, url_prefix="/api/v1/matching", description="The weekly plan: solver runs that send offers"
@@ -18,6 +18,7 @@ blp = Blueprint(
 
 class RunIn(DateRange):
     MAX_DAYS, TOO_LONG = 27, "a run plans at most four weeks"
+    CHECK_HORIZON = True
 
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
@@ -72,7 +73,7 @@ class AddTeachers(Schema):
     )
     levels = fields.List(Level(), required=True, validate=validate.Length(min=1))
     kecamatan_code = fields.String(required=True, validate=validate.Length(8, 8))
-    radius_km = fields.Float(load_default=15.0, validate=validate.Range(1, 100))
+    radius_km = StrictFloat(load_default=15.0, validate=validate.Range(1, 100))
     max_periods = fields.Integer(load_default=24, strict=True, validate=validate.Range(1, 60))
 
 
