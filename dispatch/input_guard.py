@@ -6,14 +6,17 @@
   request answered differently on the two databases);
 - numbers JSON can carry but Python will not read (an integer of 5,000 digits).
 
-Query strings get the NUL check too. Everything else is the schemas' work.
+Query strings get the NUL check too, and on the API a parameter the OpenAPI document does not
+declare for that operation is refused (422 naming it) rather than silently ignored: a typo such as
+`?stauts=open` would otherwise return every order. Everything else is the schemas' work.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_smorest import abort
 
 MAX_DEPTH = 32  # the deepest real body (an order's sessions) is 3 levels
@@ -58,10 +61,43 @@ def _walk(value, path: list[str], depth: int) -> None:
             _walk(item, [*path, str(index)], depth + 1)
 
 
+_RULE_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def _declared_query_parameters() -> dict[tuple[str, str], frozenset[str]]:
+    """(OpenAPI path, method) -> the query parameters the document declares, built once per app."""
+    cache = current_app.extensions.get("guru_query_parameters")
+    if cache is None:
+        from dispatch.extensions import api
+
+        cache = {}
+        for path, operations in api.spec.to_dict().get("paths", {}).items():
+            for method, operation in operations.items():
+                if isinstance(operation, dict):
+                    names = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+                    cache[(path, method.upper())] = frozenset(names)
+        current_app.extensions["guru_query_parameters"] = cache
+    return cache
+
+
+def _check_undeclared_query() -> None:
+    if not request.url_rule or not request.path.startswith("/api/v1/") or not request.args:
+        return
+    path = _RULE_PARAMETER.sub(r"{\1}", request.url_rule.rule)
+    declared = _declared_query_parameters().get((path, request.method))
+    if declared is None:  # not an operation of the document (docs, static files)
+        return
+    for name in request.args:
+        if name not in declared:
+            allowed = ", ".join(sorted(declared)) or "none"
+            _refuse("query", [name or "_schema"], f"unknown query parameter (allowed: {allowed})")
+
+
 def check_request() -> None:
     for name, value in request.args.items(multi=True):
         if problem := bad_text(name) or bad_text(value):
             _refuse("query", [name.replace("\x00", "")], problem)
+    _check_undeclared_query()
     if not request.is_json or request.content_length == 0:
         return
     raw = request.get_data(cache=True)
