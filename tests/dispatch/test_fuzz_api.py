@@ -100,9 +100,7 @@ def write_routes(app) -> list[tuple[str, str, object]]:
         for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH"}):
             function = getattr(view_class, method.lower(), None) if view_class else view
             doc = getattr(function, "_apidoc", {}) or {}
-            schemas = [
-                p["schema"] for p in doc.get("arguments", {}).get("parameters", []) if p.get("in") == "json"
-            ]
+            schemas = [p["schema"] for p in doc.get("arguments", {}).get("parameters", []) if p.get("in") == "json"]
             if not schemas:
                 continue  # no JSON body (cancel, accept, confirm, imports): arbitrary JSON is not input there
             path = rule.rule
