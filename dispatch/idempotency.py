@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.extensions import db
+from dispatch.sqlite import WRITE_METHODS, writing
 
 HEADER = "Idempotency-Key"
 
@@ -88,41 +89,51 @@ def write_operation(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        key = request.headers.get(HEADER)
-        if key is not None:
-            key = key.strip()
-            if not key or len(key) > 200:
-                abort(422, message="Bad Idempotency-Key.", errors={"headers": {HEADER: ["must be 1-200 characters"]}})
-            if (record := _find(key)) is not None:
-                return _replay(record)
-        try:
-            response = view(*args, **kwargs)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if not isinstance(response, Response):
-            raise TypeError("write_operation expects the view to return a Response (use blp.response)")
-        if response.status_code >= 400:
-            db.session.rollback()
-            return response
-        if key is not None:
-            db.session.add(
-                IdempotencyRecord(
-                    user_id=_caller_id(),
-                    key=_scoped(key),
-                    path=request.path[:300],
-                    request_hash=_request_hash(),
-                    status_code=response.status_code,
-                    body=response.get_data(as_text=True),
-                )
-            )
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            if key is not None and (record := _find(key)) is not None:
-                return _replay(record)
-            raise
-        return response
+        # A write even when the method is GET (the rating code is made on first ask): on SQLite its
+        # transaction takes the write lock at BEGIN and queues, instead of failing "database is
+        # locked" when it upgrades from reading while the clock writes.
+        with writing():
+            if request.method not in WRITE_METHODS:
+                db.session.rollback()  # end the read begun by the login check; the next BEGIN is IMMEDIATE
+            return _write(view, *args, **kwargs)
 
     return wrapper
+
+
+def _write(view, *args, **kwargs):
+    key = request.headers.get(HEADER)
+    if key is not None:
+        key = key.strip()
+        if not key or len(key) > 200:
+            abort(422, message="Bad Idempotency-Key.", errors={"headers": {HEADER: ["must be 1-200 characters"]}})
+        if (record := _find(key)) is not None:
+            return _replay(record)
+    try:
+        response = view(*args, **kwargs)
+    except BaseException:
+        db.session.rollback()
+        raise
+    if not isinstance(response, Response):
+        raise TypeError("write_operation expects the view to return a Response (use blp.response)")
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    if key is not None:
+        db.session.add(
+            IdempotencyRecord(
+                user_id=_caller_id(),
+                key=_scoped(key),
+                path=request.path[:300],
+                request_hash=_request_hash(),
+                status_code=response.status_code,
+                body=response.get_data(as_text=True),
+            )
+        )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if key is not None and (record := _find(key)) is not None:
+            return _replay(record)
+        raise
+    return response
