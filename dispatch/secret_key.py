@@ -37,13 +37,11 @@ def _kept_key(folder: Path) -> str:
     return key
 
 
-def ensure_secret_key(app: Flask) -> None:
-    key = app.config.get("SECRET_KEY")
-    if app.config.get("TESTING"):
-        return
-    if app.config.get("GENERATE_SECRET_KEY"):  # development: a key given is the developer's choice
-        if not key:
-            app.config["SECRET_KEY"] = _kept_key(Path(app.config["INSTANCE_DIR"]))
+def refuse_weak_key(config) -> None:
+    """Stop (SystemExit, one line) if this configuration would sign with no key or a known one.
+    gunicorn.conf.py calls it before forking, so the master exits instead of restarting workers."""
+    key = getattr(config, "SECRET_KEY", None)
+    if getattr(config, "TESTING", False) or getattr(config, "GENERATE_SECRET_KEY", False):
         return
     if not key or key in KNOWN_SECRET_KEYS or len(key) < MIN_LENGTH:
         raise MissingSecretKey(

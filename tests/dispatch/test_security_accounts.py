@@ -265,3 +265,15 @@ def test_production_cookies_are_secure_and_development_ones_work_over_http(world
     assert "Strict-Transport-Security" in response.headers
     assert "Secure" in response.headers.get("Set-Cookie", "")
     assert prod.test_client().get("/masuk").status_code in (301, 302)  # plain http goes to https
+
+
+def test_gunicorn_in_production_without_a_secret_exits_with_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update(GURU_CONFIG="production", DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", "127.0.0.1:0", "wsgi:app"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0  # the master stops: no worker restarting forever
+    refusals = [line for line in result.stderr.splitlines() if "SECRET_KEY" in line]
+    assert len(refusals) == 1, result.stderr
