@@ -49,3 +49,12 @@ def refuse_weak_key(config) -> None:
             f"{MIN_LENGTH} characters (e.g. python -c 'import secrets; print(secrets.token_hex(32))'), "
             "not a default or example key"
         )
+
+
+def ensure_secret_key(app: Flask) -> None:
+    if app.config.get("GENERATE_SECRET_KEY") and not app.config.get("TESTING"):
+        # Development: a key given is the developer's choice; none given, one kept per instance folder.
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = _kept_key(Path(app.config["INSTANCE_DIR"]))
+        return
+    refuse_weak_key(type("Settings", (), dict(app.config)))
