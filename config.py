@@ -106,11 +106,11 @@ class Config:
     API_SPEC_OPTIONS = {
         "info": {
             "description": (
-                "Times of day are local district time (\"HH:MM\"), dates ISO (\"2026-01-05\"). "
+                'Times of day are local district time ("HH:MM"), dates ISO ("2026-01-05"). '
                 "**Every instant** (created_at, expires_at, valid_until, checked_in_at, ...) **is ISO 8601 with "
-                "its offset, in the district's time zone** (\"2026-01-05T07:30:00+07:00\"). "
+                'its offset, in the district\'s time zone** ("2026-01-05T07:30:00+07:00"). '
                 "Bad input is a 400 or 422 whose `errors` name each field (JSON numbers and booleans are "
-                "strict: \"1.5\" is not a number, \"yes\" is not a boolean; unknown query parameters are "
+                'strict: "1.5" is not a number, "yes" is not a boolean; unknown query parameters are '
                 "refused). Writes from the pages' cookie session carry the `X-CSRFToken` header; bearer-token "
                 "calls do not need it. Too many failed logins: 429 with Retry-After."
             )

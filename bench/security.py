@@ -69,7 +69,9 @@ def build(url: str, lessons: int) -> list[str]:
                                             teacher_id=teacher.id, checked_in_at=now, rating_code=code)]  # fmt: skip
             db.session.add(order)
             codes.append(code)
-        db.session.add(User(username="admin", role="district_admin", password_hash=generate_password_hash("right-password")))
+        db.session.add(
+            User(username="admin", role="district_admin", password_hash=generate_password_hash("right-password"))
+        )
         db.session.commit()
     return codes
 
@@ -135,7 +137,9 @@ def login_burst(server: Server) -> dict:
         client.headers["X-Forwarded-For"] = "192.0.2.10"
         for i in range(60):
             started = time.perf_counter()
-            response = client.post(f"{server.url}/api/v1/auth/token", json={"username": "admin", "password": f"wrong-{i}"})
+            response = client.post(
+                f"{server.url}/api/v1/auth/token", json={"username": "admin", "password": f"wrong-{i}"}
+            )
             known[response.status_code] += 1
             if response.status_code == 401:
                 known_ms.append((time.perf_counter() - started) * 1000)
@@ -196,8 +200,11 @@ def main() -> None:
     refused = ", ".join(f"{n} × {s}" for s, n in sorted(statuses.items()) if s != 201) or "0"
     print(f"| students (page) | {statuses[201]} | {refused} | {burst['p50']:.0f} ms | {burst['p99']:.0f} ms |")
     flood = burst["flood"]
-    print(f"| flooder (API, new device each time, one address) | {flood[201]} | "
-          + ", ".join(f"{n} × {s}" for s, n in sorted(flood.items()) if s != 201) + " | | |")
+    print(
+        f"| flooder (API, new device each time, one address) | {flood[201]} | "
+        + ", ".join(f"{n} × {s}" for s, n in sorted(flood.items()) if s != 201)
+        + " | | |"
+    )
     print("\n## Logins\n")
     print("| attempts | 401 | 429 | mean time of a refusal |")
     print("|---|---|---|---|")
@@ -205,8 +212,10 @@ def main() -> None:
           f"{logins['known_ms']:.0f} ms |")  # fmt: skip
     print(f"| 80 unknown usernames, another address | {logins['unknown'][401]} | {logins['unknown'][429]} | "
           f"{logins['unknown_ms']:.0f} ms |")  # fmt: skip
-    print(f"\nThe right password for `admin` from a third address meanwhile: {logins['right_elsewhere']} "
-          "(the username's limit counts failures: it still refuses until the window moves).")
+    print(
+        f"\nThe right password for `admin` from a third address meanwhile: {logins['right_elsewhere']} "
+        "(the username's limit counts failures: it still refuses until the window moves)."
+    )
 
 
 if __name__ == "__main__":
