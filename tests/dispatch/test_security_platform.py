@@ -24,6 +24,25 @@ PAGES = Path(__file__).resolve().parents[2] / "dispatch" / "pages"
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
+@pytest.fixture(autouse=True)
+def _loggers_enabled():
+    """Alembic's logging set-up (the migration tests) disables loggers that existed before it."""
+    for name in ("dispatch.live.manager", "dispatch.health"):
+        logging.getLogger(name).disabled = False
+
+
+def health_of(database: str, **settings):
+    from dispatch import create_app
+    from tests.conftest import make_config
+
+    app = create_app(make_config(database, **settings))
+    with app.app_context():
+        response = app.test_client().get("/healthz")
+        db.session.remove()
+        db.engine.dispose()
+    return response
+
+
 # 14. Health per dependency; Redis back-off --------------------------------------------------------------
 
 
@@ -34,23 +53,13 @@ def test_healthz_reports_each_dependency(client):
 
 
 def test_healthz_is_503_while_redis_is_unreachable(database):
-    from dispatch import create_app
-    from tests.conftest import make_config
-
-    app = create_app(make_config(database, REDIS_URL=DEAD_REDIS))
-    with app.app_context():
-        response = app.test_client().get("/healthz")
+    response = health_of(database, REDIS_URL=DEAD_REDIS)
     assert response.status_code == 503
     assert response.get_json() == {"status": "down", "checks": {"database": "ok", "redis": "down"}}
 
 
 def test_healthz_with_a_live_redis_says_ok(database, redis_url):
-    from dispatch import create_app
-    from tests.conftest import make_config
-
-    app = create_app(make_config(database, REDIS_URL=redis_url))
-    with app.app_context():
-        response = app.test_client().get("/healthz")
+    response = health_of(database, REDIS_URL=redis_url)
     assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok", "redis": "ok"}
 
 
