@@ -12,16 +12,31 @@ from config import Config
 def create_app(config: type[Config] | Config) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config)
+    from dispatch.secret_key import ensure_secret_key
+
+    ensure_secret_key(app)  # production stops here, in one line, without a real SECRET_KEY
     app.json.sort_keys = False  # fields in the order the schemas declare them
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from dispatch.extensions import api, babel, db, limiter, login_manager, migrate, socketio
 
     db.init_app(app)
-    from dispatch import sqlite
+    from types import SimpleNamespace
 
+    from dispatch import sqlite
+    from dispatch.db_time import utc_sessions
+    from dispatch.district.service import district_today, get_district
+    from dispatch.validation import DISTRICT_SETTINGS
+
+    app.extensions[DISTRICT_SETTINGS] = SimpleNamespace(settings=get_district, today=district_today)
     with app.app_context():
         sqlite.configure(db.engine)
+        utc_sessions(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     from dispatch.pages.i18n import select_locale
@@ -45,6 +60,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.imports.views import blp as imports_blp
     from dispatch.lessons import export  # noqa: F401  (adds the CSV route to the schools blueprint)
     from dispatch.lessons.views import blp as lessons_blp
+    from dispatch.live import sessions as live_sessions
     from dispatch.offers.views import blp as offers_blp
     from dispatch.orders.views import blp as orders_blp
     from dispatch.ratings.views import blp as ratings_blp
@@ -71,22 +87,21 @@ def create_app(config: type[Config] | Config) -> Flask:
         api.register_blueprint(blueprint)
 
     from dispatch.pages import district as _district_pages  # noqa: F401  (the /dinas routes, on the blueprint)
+    from dispatch.pages.student import bp as student_bp
     from dispatch.pages.views import bp as pages_bp
 
     app.register_blueprint(pages_bp)
-    from dispatch.pages import security
-
-    security.install(app)
+    app.register_blueprint(student_bp)
 
     from dispatch.live import events  # noqa: F401  (the connect handler, before init_app binds it)
     from dispatch.live.outbox import install as install_outbox
 
     install_outbox()
+    live_sessions.install()
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["REDIS_URL"],
-        channel=app.config["SOCKETIO_CHANNEL"],
+        client_manager=_client_manager(app),
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
     )
 
@@ -103,12 +118,23 @@ def create_app(config: type[Config] | Config) -> Flask:
     register_cli(app)
     _serve_swagger_assets(app)
 
-    @app.get("/healthz")
-    def healthz():
-        db.session.execute(db.text("select 1"))
-        return {"status": "ok"}
+    from dispatch import headers, health, input_guard
 
+    health.install(app)
+    input_guard.install(app)
+    headers.install(app)
     return app
+
+
+def _client_manager(app: Flask):
+    """Socket.IO's client manager: through Redis when configured (several processes), else local.
+    Either can close every connection of one user (dispatch/live/manager.py)."""
+    from dispatch.live.manager import LocalManager, RedisManager
+
+    url = app.config["REDIS_URL"]
+    if url:
+        return RedisManager(url, channel=app.config["SOCKETIO_CHANNEL"], redis_options={"socket_connect_timeout": 2})
+    return LocalManager()
 
 
 def _make_sqlite_folder(url: str) -> None:
