@@ -6,13 +6,12 @@ import uuid
 
 import pytest
 
-from config import TestingConfig
 from dispatch import create_app
 from dispatch.district.service import ensure_district
 from dispatch.extensions import db
 from tests.conftest import clear_database, fresh_login_per_request, make_config
+from tests.dispatch.conftest import redis_url, servers  # noqa: F401  (the same real-server fixtures)
 from tests.jobs.worker_process import Worker
-from tests.live_server import Server
 
 
 @pytest.fixture
@@ -54,36 +53,3 @@ def workers(database_url, jobs_settings, tmp_path):
     yield start
     for worker in started:
         worker.stop()
-
-
-@pytest.fixture
-def servers(database_url, tmp_path):
-    """Start gunicorn servers (as `make run` does) on the test's database; all stopped at the end."""
-    started: list[Server] = []
-
-    def start(**kwargs) -> Server:
-        server = Server(database_url, tmp_path, **kwargs).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def redis_url():
-    url = TestingConfig.REDIS_TEST_URL
-    if not url:
-        if TestingConfig.REQUIRE_SERVICES:
-            pytest.fail("GURU_REQUIRE_SERVICES is set but TEST_REDIS_URL is not")
-        pytest.skip("no Redis: set TEST_REDIS_URL=redis://host:6379/0 to run the job queue on Redis")
-    import redis
-
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.RedisError as exc:
-        if TestingConfig.REQUIRE_SERVICES:
-            pytest.fail(f"Redis at TEST_REDIS_URL is required but unreachable: {exc}")
-        pytest.skip(f"Redis at TEST_REDIS_URL unreachable: {exc}")
-    return url
