@@ -25,7 +25,7 @@ from dispatch.pages.views import HOME, bp, login_required
 from dispatch.reports.dashboard import dashboard, default_week, latest_plan, term_of
 from dispatch.reports.geo import shade
 from dispatch.reports.service import month_range, teaching_hours
-from dispatch.runs.models import MatchingRun
+from dispatch.runs.models import MatchingRun, RunKind
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
 from scheduling import format_hhmm, week_of
@@ -78,10 +78,9 @@ def _filter_labels(filters: dict) -> list[dict]:
     return out
 
 
-def _runs(kind: str | None = None) -> list[MatchingRun]:
-    query = db.select(MatchingRun).order_by(MatchingRun.id.desc()).limit(10)
-    if kind and hasattr(MatchingRun, "kind"):
-        query = query.where(MatchingRun.kind == kind)
+def _runs(kind: RunKind) -> list[MatchingRun]:
+    """The latest ten runs of one kind (weekly plans, or what-ifs), newest first."""
+    query = db.select(MatchingRun).where(MatchingRun.kind == kind).order_by(MatchingRun.id.desc()).limit(10)
     return db.session.scalars(query).all()
 
 
@@ -133,8 +132,7 @@ def _context(monday: date) -> dict:
         "kecamatan": db.session.scalars(db.select(Kecamatan).order_by(Kecamatan.name)).all(),
         "schools": db.session.execute(db.select(School.npsn, School.name).order_by(School.name)).all(),
         "this_month": district_today().strftime("%Y-%m"),
-        "plan_runs": _runs("plan"),
-        "what_ifs": _runs("what_if") if hasattr(MatchingRun, "kind") else [],
+        "plan_runs": _runs(RunKind.PLAN),
     }
 
 
