@@ -354,7 +354,9 @@ def _plan(reporter: Reporter, first, last) -> None:
         week = _solve(reporter, data, in_range, label, totals, time_limit=limit, equity_floor=floor)
         reporter.check_cancel(force=True)
         reporter.update(phase=f"{label}: offers")
-        offers += write_plan_offers(week["planned"], reporter.check_cancel)
+        # tick: the cancel check, and the seconds on the row move on while the offers go out (a minute and
+        # more for a district week on SQLite), so the page's progress does not look stuck.
+        offers += write_plan_offers(week["planned"], reporter.tick)
         _add(totals, week)
         weeks.append({"week": monday.isoformat(), "sessions": week["open"], "planned": len(week["planned"]),
                       "coverage": week["covered"], "weight": week["weight"], "bound": week["bound"],
