@@ -371,7 +371,7 @@ def test_what_if_scenarios_run_as_jobs_and_compare_side_by_side_with_now(demo, b
         ]
         assert len(run_ids) == 2 and run_ids[0] > run_ids[1]  # newest first
         heads = page.locator("#compare thead th[data-run]").all_inner_texts()
-        assert "+20 BING, PJOK" in heads[0] and "Pasar Muaro Bungo" in heads[0] and "+30 GK" in heads[1]
+        assert "+20 PJOK, BING" in heads[0] and "Pasar Muaro Bungo" in heads[0] and "+30 GK" in heads[1]
         # In periods and teacher-equivalents a week, the API's own numbers (one week planned).
         gains = page.locator("#compare td[data-gain-periods]").all_inner_texts()
         assert gains[0] == "–"  # now
