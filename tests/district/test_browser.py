@@ -32,6 +32,7 @@ from dispatch.extensions import db
 from dispatch.schools.models import School
 from tests import factories as f
 from tests.conftest import make_config
+from tests.dispatch.conftest import redis_url  # noqa: F401  (a fixture: Redis, or a skip with the reason)
 from tests.jobs.worker_process import Worker
 from tests.live_server import ROOT, Server
 
@@ -70,7 +71,7 @@ def demo(tmp_path_factory):
     jobs = {"JOBS_URL": f"sqlite:///{folder / 'jobs.db'}", "JOBS_NAME": f"guru-district-{uuid.uuid4().hex[:8]}"}
     server = Server(url, folder, CLOCK_SECONDS="1", **jobs, **SOLVER).start()
     worker = Worker(url, jobs["JOBS_URL"], jobs["JOBS_NAME"], folder, **SOLVER).start()
-    yield {"server": server, "worker": worker, "town_school": town_school.npsn}
+    yield {"server": server, "worker": worker, "town_school": town_school.npsn, "url": url, "folder": folder}
     worker.stop()
     server.stop()
 
@@ -322,6 +323,40 @@ def test_a_weekly_plan_started_from_the_page_shows_progress_and_results(demo, br
         clean(page)
     finally:
         all_live(server, codes)
+
+
+def test_with_redis_the_plans_progress_reaches_the_page_live(demo, browser, redis_url):  # noqa: F811
+    """With REDIS_URL the worker's run_updated reaches the district's room: the page follows a plan to its
+    end with its polling of GET /matching/runs/<id> refused."""
+    jobs = {
+        "JOBS_URL": f"sqlite:///{demo['folder'] / 'jobs-redis.db'}",
+        "JOBS_NAME": f"guru-live-{uuid.uuid4().hex[:8]}",
+    }
+    server = Server(demo["url"], demo["folder"], redis_url=redis_url, CLOCK_SECONDS="1", **jobs, **SOLVER).start()
+    worker = Worker(demo["url"], jobs["JOBS_URL"], jobs["JOBS_NAME"], demo["folder"], REDIS_URL=redis_url,
+                    SOCKETIO_CHANNEL=server.env["SOCKETIO_CHANNEL"], **SOLVER).start()  # fmt: skip
+    codes = only_live(server, (TOWN,))
+    try:
+        page = open_dashboard(browser, server, DESKTOP)
+        refused = []
+
+        def no_polling(route):
+            if route.request.method == "GET":
+                refused.append(route.request.url)
+                return route.abort()
+            return route.continue_()
+
+        page.route(re.compile(r".*/api/v1/matching/runs/\d+$"), no_polling)
+        page.click("#plan-start")
+        page.locator("#plan-message", has_text="selesai").wait_for(timeout=RUN_TIMEOUT)
+        assert refused, "the page did not poll at all"
+        assert page.inner_text("#plan-coverage") != "–"  # the best coverage came with the events
+        page.locator("#plan-history tbody tr[data-status='done']").first.wait_for()
+        clean(page)
+    finally:
+        all_live(server, codes)
+        worker.stop()
+        server.stop()
 
 
 def run_what_if(page, count: int, subjects: list[str], levels: list[str], kecamatan: str) -> None:
