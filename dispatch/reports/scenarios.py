@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dispatch.coverage.names import subject_name
+from dispatch.coverage.service import FULL_LOAD
 from dispatch.district.models import Kecamatan
 from dispatch.extensions import db
 from dispatch.runs.models import MatchingRun, RunKind, RunStatus
-from matching.whatif import FULL_LOAD
 
 SHOWN = 4  # scenarios compared at once: wider tables stop being readable on a laptop
 
