@@ -3,8 +3,8 @@ each kecamatan and what the floor cost in total coverage.
 
 The planner takes the floor as `solve(..., equity_floor=...)` once it has that option; before, the
 plan is made for coverage alone and the run says the floor was not applied. What the floor cost is
-the planner's own figure (its result's `equity_cost`, or `coverage_without_equity` minus its
-coverage), from the same solve: nothing is solved twice.
+the planner's own figure (its result's `equity["cost_estimate"]`, `equity_cost`, or
+`coverage_without_equity` minus its coverage), from the same solve: nothing is solved twice.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ def planner_cost(result) -> float | None:
     if cost is None and getattr(result, "coverage_without_equity", None) is not None:
         cost = result.coverage_without_equity - result.coverage
     if cost is None and isinstance(getattr(result, "equity", None), dict):
-        cost = result.equity.get("cost")
+        # The planner's result.equity: "cost_estimate" (covered weight before the floor's search minus
+        # after it), or "cost".
+        cost = result.equity.get("cost_estimate", result.equity.get("cost"))
     return None if cost is None else max(0.0, float(cost))
 
 

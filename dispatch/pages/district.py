@@ -1,10 +1,12 @@
 """The district office's pages (`/dinas`): the dashboard of the shortage with its map, a school's detail,
 the weekly plan and what-if hiring, rollout, reports, and the monthly report to print.
 
-Desktop first, usable on a phone. Drawn on the server (the map and charts are SVG), one stylesheet
-and one script from this app's static folder (CSP `script-src 'self'; style-src 'self'`), the page's
-data in a JSON block; the script refreshes the numbers when bookings happen (Socket.IO) and talks to
-the API with the cookie session.
+Desktop first, usable on a phone. Drawn on the server (the map, the charts, a plan's result and the
+scenarios' comparison are HTML and SVG from templates), on the pages' `base.html`: one stylesheet and
+scripts from this app's static folder (CSP `script-src 'self'; style-src 'self'`), the page's data in a
+JSON block. The script follows solver runs (progress from GET /api/v1/matching/runs/<id>, and
+`run_updated` when the worker's events reach the page), refreshes the numbers when bookings happen
+(`order_updated` in the district's room), and draws parts again from `/dinas/bagian/<part>`.
 """
 
 from __future__ import annotations
@@ -19,16 +21,21 @@ from dispatch.coverage.names import LEVEL_NAMES, subject_name
 from dispatch.coverage.service import coverage
 from dispatch.district.models import Kecamatan
 from dispatch.district.service import district_today, get_district
+from dispatch.exceptions import Invalid
 from dispatch.extensions import db
 from dispatch.orders.models import LessonSession, Order
-from dispatch.pages.views import HOME, bp, login_required
+from dispatch.pages import strings
+from dispatch.pages.views import HOME, bp, login_required, page_data
 from dispatch.reports.dashboard import dashboard, default_week, latest_plan, term_of
 from dispatch.reports.geo import shade
+from dispatch.reports.scenarios import comparison, recent_scenarios
 from dispatch.reports.service import month_range, teaching_hours
-from dispatch.runs.models import MatchingRun
+from dispatch.runs.models import MatchingRun, RunKind, RunStatus
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
 from scheduling import format_hhmm, week_of
+
+PARTS = ("panels", "plan", "equity", "scenarios")
 
 
 @bp.app_context_processor
@@ -78,11 +85,20 @@ def _filter_labels(filters: dict) -> list[dict]:
     return out
 
 
-def _runs(kind: str | None = None) -> list[MatchingRun]:
-    query = db.select(MatchingRun).order_by(MatchingRun.id.desc()).limit(10)
-    if kind and hasattr(MatchingRun, "kind"):
-        query = query.where(MatchingRun.kind == kind)
+def _runs(kind: RunKind) -> list[MatchingRun]:
+    """The latest ten runs of one kind (weekly plans, or what-ifs), newest first."""
+    query = db.select(MatchingRun).where(MatchingRun.kind == kind).order_by(MatchingRun.id.desc()).limit(10)
     return db.session.scalars(query).all()
+
+
+def _active(kind: RunKind) -> int | None:
+    """The run of that kind still queued or running (the page follows it, and waits to start another)."""
+    return db.session.scalar(
+        db.select(MatchingRun.id)
+        .where(MatchingRun.kind == kind, MatchingRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
+        .order_by(MatchingRun.id.desc())
+        .limit(1)
+    )
 
 
 def _map_info(m: dict, monday: date) -> dict:
@@ -108,54 +124,70 @@ def _map_info(m: dict, monday: date) -> dict:
     return info
 
 
+def _run_labels() -> dict:
+    return {"queued": _("antre"), "running": _("berjalan"), "done": _("selesai"), "failed": _("gagal"),
+            "cancelled": _("dibatalkan")}  # fmt: skip
+
+
+def _plan_context() -> dict:
+    return {"plan": latest_plan(), "plan_runs": _runs(RunKind.PLAN), "run_labels": _run_labels()}
+
+
+def _scenarios_context() -> dict:
+    return {"compare": comparison(recent_scenarios())}
+
+
+def _panels_context(monday: date) -> dict:
+    filters = _filters()
+    return {
+        "monday": monday,
+        "d": dashboard(monday, monday + timedelta(days=6), filters),
+        "query": {a: request.args[a] for a in FILTER_ARGS if request.args.get(a)},
+        "map_info": lambda m: _map_info(m, monday),
+    }
+
+
 def _context(monday: date) -> dict:
     filters = _filters()
-    district = get_district()
-    data = dashboard(monday, monday + timedelta(days=6), filters)
-    query = {a: request.args[a] for a in FILTER_ARGS if request.args.get(a)}
     return {
-        "district": district,
-        "monday": monday,
+        **_panels_context(monday),
+        **_plan_context(),
+        **_scenarios_context(),
+        "district": get_district(),
         "mondays": _term_mondays(monday),
-        "d": data,
-        "query": query,
         "query_api": filters,
-        "map_info": lambda m: _map_info(m, monday),
-        "run_labels": {
-            "queued": _("antre"),
-            "running": _("berjalan"),
-            "done": _("selesai"),
-            "failed": _("gagal"),
-            "cancelled": _("dibatalkan"),
-        },  # fmt: skip
         "filter_labels": _filter_labels(filters),
-        "plan": latest_plan(),
         "kecamatan": db.session.scalars(db.select(Kecamatan).order_by(Kecamatan.name)).all(),
         "schools": db.session.execute(db.select(School.npsn, School.name).order_by(School.name)).all(),
         "this_month": district_today().strftime("%Y-%m"),
-        "plan_runs": _runs("plan"),
-        "what_ifs": _runs("what_if") if hasattr(MatchingRun, "kind") else [],
     }
 
 
 def _strings() -> dict:
-    """Words the page's script shows, in the page's language."""
+    """Words the district's scripts show, in the page's language (beside the pages' common ones)."""
     return {
-        "connected": _("tersambung"), "reconnecting": _("terputus, menyambung ulang…"),
-        "not_connected": _("belum tersambung"), "updated": _("diperbarui %(time)s"),
-        "failed": _("Gagal, coba lagi."), "saved": _("Tersimpan."),
+        "updated": _("diperbarui %(time)s"), "saved": _("Tersimpan."),
         "kecamatan": _("Kecamatan"), "school": _("Sekolah"), "requested": _("JP diminta"),
         "booked": _("JP terisi"), "held": _("JP terlaksana"), "unfilled": _("JP belum terisi"),
         "te": _("setara guru belum terisi"), "coverage": _("cakupan"), "live": _("aktif"),
         "not_live": _("belum aktif"), "switch_on": _("Aktifkan"), "switch_off": _("Nonaktifkan"),
         "detail": _("Lihat rincian"), "no_lessons": _("Tidak ada pelajaran diminta minggu ini."),
-        "queued": _("antre"), "running": _("berjalan"), "done": _("selesai"), "failed_run": _("gagal"),
-        "cancelled": _("dibatalkan"), "phase": _("Tahap"), "best": _("Cakupan terbaik"), "bound": _("Batas atas"),
-        "seconds": _("detik"), "offers": _("tawaran dikirim"), "ratio": _("÷ batas atas"),
-        "before": _("Sekarang"), "after": _("Dengan guru baru"), "gain": _("Tambahan"),
-        "periods": _("JP"), "teachers_added": _("guru ditambah"), "subject": _("Mata pelajaran"),
-        "cancel": _("Batalkan"), "scenario": _("Skenario"),
+        "run": _run_labels(), "phase": _("Tahap"),
+        "pick_subject": _("Pilih paling sedikit satu mata pelajaran."),
+        "pick_level": _("Pilih paling sedikit satu jenjang."),
+        "week_of": _("minggu %(i)s dari %(n)s"),
+        "phases": {
+            "starting": _("memulai"), "building": _("menyusun data minggu ini"), "offers": _("mengirim tawaran"),
+            "as it is": _("keadaan sekarang"), "with added": _("dengan guru tambahan"),
+            "seed": _("rencana awal"), "relaxation": _("menghitung batas atas"), "rounding": _("pembulatan"),
+            "ejection": _("perbaikan"), "equity": _("pemerataan"), "search": _("pencarian"),
+            "polish": _("penyempurnaan"), "done": _("selesai"),
+        },
     }  # fmt: skip
+
+
+def _district_page_data(**extra) -> dict:
+    return page_data(t={**strings.common(), **_strings()}, **extra)
 
 
 @bp.get("/dinas")
@@ -167,27 +199,34 @@ def district():
         return redirect(url_for(HOME[current_user.role]))
     monday = _week()
     context = _context(monday)
-    page = {
-        "t": _strings(),
-        "refresh": url_for("pages.district_part", part="panels", minggu=monday.isoformat(), **context["query"]),
-        "runs_part": url_for("pages.district_part", part="runs"),
-        "week": monday.isoformat(),
-        "kecamatan": {k.code: k.name for k in context["kecamatan"]},
+    parts = {part: url_for("pages.district_part", part=part, minggu=monday.isoformat(), **context["query"])
+             for part in PARTS}  # fmt: skip
+    config = current_app.config
+    data = _district_page_data(
+        parts=parts,
+        week=monday.isoformat(),
+        active={"plan": _active(RunKind.PLAN), "what_if": _active(RunKind.WHAT_IF)},
         # What the progress bar counts toward: the solver's seconds for a week (twice for a what-if).
-        "plan_seconds": current_app.config["MATCHING_TIME_LIMIT"] + 10,
-        "whatif_seconds": 2 * current_app.config["MATCHING_WHATIF_TIME_LIMIT"] + 10,
-    }
-    return render_template("pages/district/dashboard.html", page=page, **context)
+        plan_seconds=config["MATCHING_TIME_LIMIT"] + 10,
+        whatif_seconds=2 * config["MATCHING_WHATIF_TIME_LIMIT"] + 10,
+    )
+    return render_template("pages/district/dashboard.html", data=data, **context)
 
 
 @bp.get("/dinas/bagian/<part>")
 @login_required
 def district_part(part: str):
-    """One part of the dashboard, drawn again for the live refresh: the numbers, or the runs' history."""
+    """One part of the dashboard, drawn again by the script: the week's numbers (after bookings), the
+    weekly plan's result and history, the equity of the last plan, the scenarios side by side."""
     _admin_only()
-    if part not in ("panels", "runs"):
+    if part not in PARTS:
         abort(404)
-    context = _context(_week())
+    if part == "panels":
+        context = _panels_context(_week())
+    elif part == "scenarios":
+        context = _scenarios_context()
+    else:
+        context = _plan_context()
     return render_template(f"pages/district/_{part}.html", **context)
 
 
@@ -211,9 +250,10 @@ def district_school(npsn: str):
                 "status": s.status, "teacher": name or "", "order_id": o.id} for s, o, name in rows]  # fmt: skip
     by_subject = coverage(monday, sunday, "subject", {"school_id": npsn}, "worst")
     kecamatan = db.session.get(Kecamatan, school.kecamatan_code) if school.kecamatan_code else None
+    data = _district_page_data(school_id=npsn)
     return render_template(
         "pages/district/school.html", school=school, kecamatan=kecamatan, monday=monday, lessons=lessons,
-        by_subject=by_subject, page={"t": _strings()},
+        by_subject=by_subject, data=data,
     )  # fmt: skip
 
 
@@ -227,7 +267,7 @@ def district_report():
     month = request.args.get("bulan") or district_today().strftime("%Y-%m")
     try:
         first, last = month_range(month)
-    except Exception:  # noqa: BLE001 - a bad month in the address: this month instead
+    except Invalid:  # a bad month in the address: this month instead
         first, last = month_range(district_today().strftime("%Y-%m"))
     data = dashboard(first, last, {})
     hours = teaching_hours(first, last)
@@ -235,5 +275,5 @@ def district_report():
         "pages/district/report.html", district=get_district(), d=data, first=first, last=last,
         hours={"teachers": len(hours), "periods": sum(h["held_periods"] for h in hours),
                "sessions": sum(h["held_sessions"] for h in hours)},
-        plan=latest_plan(), printed=district_today(), page={"t": _strings()},
+        plan=latest_plan(), printed=district_today(),
     )  # fmt: skip

@@ -22,6 +22,7 @@ from flask_wtf.csrf import generate_csrf
 from dispatch import workflow
 from dispatch.accounts import limits
 from dispatch.accounts.service import authenticate
+from dispatch.district.models import Kecamatan
 from dispatch.district.service import district_now, get_district
 from dispatch.exceptions import Conflict
 from dispatch.extensions import db
@@ -217,7 +218,14 @@ def school():
         reasons=strings.order_reasons(),
         weekdays=strings.weekdays(),
         data=data,
+        not_live=_kecamatan_not_live(school),
     )
+
+
+def _kecamatan_not_live(school: School) -> str | None:
+    """The name of the school's kecamatan when the district has not switched it live yet (rollout)."""
+    kecamatan = db.session.get(Kecamatan, school.kecamatan_code) if school.kecamatan_code else None
+    return kecamatan.name if kecamatan is not None and not kecamatan.live else None
 
 
 @bp.get("/sekolah/guru")

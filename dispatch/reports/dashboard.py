@@ -12,7 +12,7 @@ from dispatch.extensions import db
 from dispatch.lifecycle import SessionStatus
 from dispatch.orders.models import LessonSession
 from dispatch.reports.geo import load_map, shade
-from dispatch.runs.models import MatchingRun
+from dispatch.runs.models import MatchingRun, RunKind, RunStatus
 from dispatch.schools.models import School
 from scheduling import week_of
 
@@ -82,8 +82,12 @@ def _map(tables: dict) -> dict:
 
 
 def latest_plan() -> MatchingRun | None:
+    """The last weekly plan that finished (a what-if is no plan: it changes nothing)."""
     return db.session.scalars(
-        db.select(MatchingRun).where(MatchingRun.status == "done").order_by(MatchingRun.id.desc()).limit(20)
+        db.select(MatchingRun)
+        .where(MatchingRun.kind == RunKind.PLAN, MatchingRun.status == RunStatus.DONE)
+        .order_by(MatchingRun.id.desc())
+        .limit(1)
     ).first()
 
 

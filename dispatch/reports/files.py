@@ -1,9 +1,8 @@
-"""Tables as downloads: CSV (UTF-8 with a BOM, so spreadsheet programs read it as UTF-8) or XLSX (openpyxl),
-every cell through `neutralise`."""
+"""Tables as downloads: CSV through the project's one CSV helper (`dispatch/exports.py`: UTF-8 with a
+BOM, every cell neutralised) or XLSX (openpyxl), every cell through the same `neutralise`."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -14,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from dispatch.reports.cells import neutralise
+from dispatch.exports import csv_response, neutralise
 
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -30,15 +29,6 @@ class Sheet:
 def _filename(name: str, fmt: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "laporan"
     return f"{safe}.{fmt}"
-
-
-def csv_bytes(sheet: Sheet) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([neutralise(h) for h in sheet.header])
-    for row in sheet.rows:
-        writer.writerow([neutralise(c) for c in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
@@ -61,12 +51,12 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
 
 def download(fmt: str, name: str, sheets: Sequence[Sheet]) -> Response:
     """One table as CSV (the first sheet), or every sheet in one XLSX workbook."""
-    if fmt == "xlsx":
-        body, mimetype = xlsx_bytes(sheets), XLSX_TYPE
-    else:
-        body, mimetype = csv_bytes(sheets[0]), "text/csv"
+    if fmt == "csv":
+        return csv_response(_filename(name, fmt), sheets[0].header, sheets[0].rows)
     return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{_filename(name, fmt)}"'}
+        xlsx_bytes(sheets),
+        mimetype=XLSX_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{_filename(name, fmt)}"'},
     )
 
 

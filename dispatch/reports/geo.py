@@ -78,7 +78,32 @@ def load_map(path: str) -> Map:
             label = frame.point(sum(p[1] for p in _rings(x["geometry"])[0]) / len(_rings(x["geometry"])[0]),
                                 sum(p[0] for p in _rings(x["geometry"])[0]) / len(_rings(x["geometry"])[0]))  # fmt: skip
         areas.append(Area(props["code"], props.get("name", props["code"]), props["level"], " ".join(d), label))
+    placed = spread_labels([(a.name, *a.label) for a in areas if a.level == "kecamatan"])
+    moved = iter(placed)
+    areas = [Area(a.code, a.name, a.level, a.path, next(moved)) if a.level == "kecamatan" else a for a in areas]
     return Map(WIDTH, height, tuple(areas), west, north, scale, x_factor)
+
+
+LABEL_SIZE = 17.0  # map units; the page's labels are 15 (desktop) to 20 (phone): between, so both read
+
+
+def spread_labels(labels: list[tuple[str, float, float]], size: float = LABEL_SIZE) -> list[tuple[float, float]]:
+    """Names that would overlap moved apart vertically (a few greedy passes): the town's small kecamatan
+    sit close together and their names ran into each other. Widths are estimated from the length."""
+    boxes = [[x, y, 0.55 * size * len(name), 1.15 * size] for name, x, y in labels]
+    for _ in range(60):
+        moved = False
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                if abs(a[0] - b[0]) < (a[2] + b[2]) / 2 and abs(a[1] - b[1]) < (a[3] + b[3]) / 2:
+                    push = ((a[3] + b[3]) / 2 - abs(a[1] - b[1])) / 2 + 0.5
+                    up, down = (a, b) if a[1] <= b[1] else (b, a)
+                    up[1] -= push
+                    down[1] += push
+                    moved = True
+        if not moved:
+            break
+    return [(round(b[0], 1), round(b[1], 1)) for b in boxes]
 
 
 STOPS = ((0.0, (198, 40, 40)), (0.5, (249, 168, 37)), (1.0, (46, 125, 50)))  # red, amber, green

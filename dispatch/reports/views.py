@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -63,7 +64,7 @@ def coverage_sheet(data: dict) -> Sheet:
                 r["unfilled_teacher_equivalents"]]  # fmt: skip
 
     titles = {"kecamatan": _("Kecamatan"), "school": _("Sekolah"), "subject": _("Mata pelajaran"),
-              "level": _("Jenjang"), "week": _("Minggu")}  # fmt: skip
+              "level": _("Jenjang"), "week": pgettext("week", "Minggu")}  # fmt: skip
     total = data["total"]
     rows = [cells(r) for r in data["rows"]]
     rows.append(["total", _("Jumlah"), *[""] * len(extra), *cells({**total, "name": ""})[2 + len(extra) :]])

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from dispatch.district.equity import area_sums, planner_cost, solve_options
 from matching.candidates import build_candidates
 from matching.instance import parse_instance
 from matching.planner import Planner
@@ -43,9 +44,12 @@ def solve_week(
     breakdown: bool = False,
     progress: Callable[[dict], None] | None = None,
     seed: int = 0,
+    equity_floor: float | None = None,
 ) -> dict:
     """Plan one week's instance; coverage, weight and bound count the sessions in `in_range` only
-    (the week's bookings outside it are there for clashes and caps, covered whatever happens)."""
+    (the week's bookings outside it are there for clashes and caps, covered whatever happens).
+    `equity_floor` goes to the planner when it takes one; `equity` in the answer has the range's
+    covered weight by kecamatan and what the floor cost, as the planner reports it from this solve."""
     began = time.monotonic()
     if add:
         data = add_teachers(data, add)
@@ -58,6 +62,7 @@ def solve_week(
         # Nothing to plan (an empty range, or everything booked): the planner is not asked at all.
         assignment = fixed
         bound, iterations = sum(float(inst.session_weight[s]) for s in in_range_idx), 0
+        equity = {"applied": False, "cost": None}
     else:
         cand = build_candidates(inst)
         planner = Planner(inst, cand, seed=seed, workers=workers)
@@ -66,8 +71,10 @@ def solve_week(
             if progress is not None:
                 progress(_progress_fields(p))
 
-        result = planner.solve(time_limit, progress=report, started=began)
+        options = solve_options(planner.solve, equity_floor)
+        result = planner.solve(time_limit, progress=report, started=began, **options)
         assignment, iterations = result.assignment, result.iterations
+        equity = {"applied": bool(options), "cost": planner_cost(result) if options else None}
         bound = None if result.bound is None else _bound_in_range(inst, cand, result.bound, set(in_range_idx))
     covered = sum(float(inst.session_weight[s]) for s in in_range_idx if s in assignment)
     out.update(
@@ -80,6 +87,7 @@ def solve_week(
             if s not in fixed and s in in_range_idx
         },
         teachers=inst.n_teachers,
+        equity={**equity, "areas": area_sums(inst, assignment, in_range_idx)},
     )
     if breakdown:
         out["breakdown"] = coverage_breakdown(inst, assignment, in_range_idx)

@@ -25,7 +25,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
-from dispatch.district.service import district_now
+from dispatch.district import equity
+from dispatch.district.models import Kecamatan
+from dispatch.district.service import district_now, get_district
 from dispatch.extensions import db, socketio
 from dispatch.live import DISTRICT_ROOM
 from dispatch.planning import mondays, range_instance
@@ -312,10 +314,36 @@ def _new_totals() -> dict:
     return {"sessions": 0, "assigned": 0, "covered": 0.0, "weight": 0.0, "bound": 0.0}
 
 
+def _equity_floor() -> float | None:
+    floor = get_district().equity_floor
+    db.session.commit()  # end the read
+    return floor
+
+
+class _Equity:
+    """The plan's equity over its weeks: covered weight by kecamatan and the floor's cost, summed as the
+    weeks are solved, and stored on the run (`detail.equity`) from the same solves."""
+
+    def __init__(self, floor: float | None):
+        self.floor, self.applied, self.cost, self.areas = floor, False, None, {}
+        self.names = dict(db.session.execute(db.select(Kecamatan.code, Kecamatan.name)).all())
+        db.session.commit()
+
+    def add(self, week: dict) -> dict:
+        part = week["equity"]
+        equity.merge(self.areas, part["areas"])
+        self.applied = self.applied or part["applied"]
+        if part["cost"] is not None:
+            self.cost = (self.cost or 0.0) + part["cost"]
+        return equity.summary(self.areas, self.floor, self.applied, self.cost, self.names)
+
+
 def _plan(reporter: Reporter, first, last) -> None:
     """The weekly plan: each week planned, then its offers sent, before the next week is built."""
     limit = current_app.config["MATCHING_TIME_LIMIT"]
     weeks, totals, offers = [], _new_totals(), 0
+    floor = _equity_floor()
+    fairness = _Equity(floor)
     all_mondays = mondays(first, last)
     for i, monday in enumerate(all_mondays, 1):
         label = f"week {i}/{len(all_mondays)}"
@@ -323,20 +351,24 @@ def _plan(reporter: Reporter, first, last) -> None:
         reporter.update(phase=f"{label}: building")
         data, in_range = range_instance(monday, first, last)
         db.session.commit()  # end the reads before the solve
-        week = _solve(reporter, data, in_range, label, totals, time_limit=limit)
+        week = _solve(reporter, data, in_range, label, totals, time_limit=limit, equity_floor=floor)
         reporter.check_cancel(force=True)
         reporter.update(phase=f"{label}: offers")
-        offers += write_plan_offers(week["planned"], reporter.check_cancel)
+        # tick: the cancel check, and the seconds on the row move on while the offers go out (a minute and
+        # more for a district week on SQLite), so the page's progress does not look stuck.
+        offers += write_plan_offers(week["planned"], reporter.tick)
         _add(totals, week)
         weeks.append({"week": monday.isoformat(), "sessions": week["open"], "planned": len(week["planned"]),
                       "coverage": week["covered"], "weight": week["weight"], "bound": week["bound"],
                       "iterations": week["iterations"]})  # fmt: skip
-        reporter.update(force=True, offers=offers, detail={"weeks": weeks}, **_shares(totals))
+        detail = {"weeks": weeks, "equity": fairness.add(week)}
+        reporter.update(force=True, offers=offers, detail=detail, **_shares(totals))
 
 
 def _what_if(reporter: Reporter, first, last, specs: list[dict]) -> None:
     """Each week planned twice, as it is and with the added teachers; nothing but the run's row is written."""
     limit = current_app.config["MATCHING_WHATIF_TIME_LIMIT"]
+    floor = _equity_floor()  # planned as the weekly plan would, so "before" is the plan's own answer
     all_mondays = mondays(first, last)
     scenarios = {"before": {"add": None}, "after": {"add": specs}}
     for scenario in scenarios.values():
@@ -349,7 +381,7 @@ def _what_if(reporter: Reporter, first, last, specs: list[dict]) -> None:
         for name, scenario in scenarios.items():
             label = f"week {i}/{len(all_mondays)}: {'as it is' if name == 'before' else 'with added'}"
             week = _solve(reporter, data, in_range, label, scenario["totals"], time_limit=limit,
-                          add=scenario["add"], breakdown=True)  # fmt: skip
+                          add=scenario["add"], breakdown=True, equity_floor=floor)  # fmt: skip
             _add(scenario["totals"], week)
             scenario["breakdowns"].append(week["breakdown"])
             scenario["teachers"] = week["teachers"]

@@ -1,12 +1,15 @@
-/* The district office's dashboard: live numbers, the map's details, rollout switches, the weekly plan,
-   what-if scenarios side by side, the equity setting. Static file only (CSP script-src 'self'). */
+/* The district office's dashboard: live numbers, the map's details, rollout switches, the weekly plan and
+   what-if scenarios followed as jobs, the equity setting. Static file only (CSP script-src 'self'); the
+   shared helpers (API with CSRF, Idempotency-Key, the live connection) come from js/common.js. What the
+   server draws (numbers, a plan's result, the scenarios side by side) is fetched from /dinas/bagian/<part>. */
 "use strict";
 (function () {
-  const DATA = JSON.parse(document.getElementById("district-data").textContent);
-  const T = DATA.t;
+  const G = window.guru;
+  const DATA = G.DATA;
+  const T = G.T;
   const $ = (id) => document.getElementById(id);
   const pct = (x) => (x == null ? "–" : `${Math.round(x * 100)}%`);
-  const fmt = (x) => (x == null ? "–" : Number(x).toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "id-ID"));
+  const fmt = (x) => (x == null ? "–" : Number(x).toLocaleString(G.locale));
   const el = (tag, props, ...children) => {
     const node = document.createElement(tag);
     Object.assign(node, props || {});
@@ -14,52 +17,23 @@
     return node;
   };
 
-  // --- the API with the page's cookie session (and the CSRF token, where the page carries one) -------
-  const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
-  // A solver run is posted without an Idempotency-Key (the button is disabled until it ends): before the
-  // job queue, the run's thread and the key's record raced for SQLite's write lock and the run failed.
-  async function api(method, url, body, idempotent = true) {
-    const headers = { "X-CSRFToken": csrf() };
-    if (idempotent) headers["Idempotency-Key"] = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(url, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
-    const parsed = await response.json().catch(() => ({}));
-    return { ok: response.ok, status: response.status, body: parsed };
-  }
-  const getJson = async (url) => {
-    const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
-    if (!response.ok) throw new Error(String(response.status));
-    return response.json();
-  };
-  const problem = (answer) => {
-    const errors = answer.body && answer.body.errors;
-    if (errors) return Object.values(errors).map((e) => JSON.stringify(e)).join(" ");
-    return (answer.body && answer.body.message) || T.failed;
-  };
-
-  // --- live: refresh the numbers a few seconds after bookings change them ----------------------------
-  let refreshTimer = null;
-  async function refreshPanels() {
-    refreshTimer = null;
+  // --- parts the server draws, fetched again when something changed them -----------------------------
+  const partBox = { panels: "panels", plan: "plan-part", equity: "equity-part", scenarios: "scenarios-part" };
+  async function refresh(part) {
     try {
-      const response = await fetch(DATA.refresh, { credentials: "same-origin", cache: "no-store" });
+      const response = await fetch(DATA.parts[part], { credentials: "same-origin", cache: "no-store" });
       if (!response.ok) return;
-      $("panels").innerHTML = await response.text();
-      $("updated").textContent = T.updated.replace("%(time)s", new Date().toLocaleTimeString());
+      $(partBox[part]).innerHTML = await response.text();
+      if (part === "panels") $("updated").textContent = T.updated.replace("%(time)s", new Date().toLocaleTimeString(G.locale));
     } catch (_) { /* offline: the next event tries again */ }
   }
-  const soon = (ms) => { if (!refreshTimer) refreshTimer = setTimeout(refreshPanels, ms ?? 3000); };
-  async function refreshRuns() {
-    const response = await fetch(DATA.runs_part, { credentials: "same-origin", cache: "no-store" });
-    if (response.ok) $("runs").innerHTML = await response.text();
-  }
+  let panelsTimer = null;
+  const soon = (ms) => { if (!panelsTimer) panelsTimer = setTimeout(() => { panelsTimer = null; refresh("panels"); }, ms ?? 3000); };
 
-  const live = $("live");
-  if (typeof io !== "undefined") {
-    const socket = io({ transports: ["websocket", "polling"] });
-    socket.on("connect", () => { if (live) { live.textContent = T.connected; live.dataset.state = "on"; } soon(100); });
-    socket.on("disconnect", () => { if (live) { live.textContent = T.reconnecting; live.dataset.state = "off"; } });
-    socket.on("connect_error", () => { if (live) { live.textContent = T.not_connected; live.dataset.state = "off"; } });
+  const watchers = {};
+  const socket = G.live();
+  if (socket) {
+    G.onConnect = () => soon(100);
     socket.on("order_updated", () => soon());
     socket.on("run_updated", (run) => { if (watchers[run.id]) watchers[run.id](run); });
   }
@@ -76,10 +50,10 @@
     add(T.unfilled, fmt(info.unfilled));
     add(T.te, fmt(info.te));
     add(T.coverage, info.coverage == null ? T.no_lessons : pct(info.coverage));
+    if (info.kind === "kecamatan") add("", info.live ? T.live : T.not_live);
     box.replaceChildren(facts);
     const actions = el("p", { className: "actions" }, el("a", { href: info.url, className: "button" }, T.detail));
     if (info.kind === "kecamatan") {
-      add("", info.live ? T.live : T.not_live);
       const button = el("button", { type: "button", className: "small" }, info.live ? T.switch_off : T.switch_on);
       button.dataset.switch = info.code;
       button.dataset.live = String(!info.live);
@@ -87,6 +61,7 @@
     }
     box.append(actions);
   }
+  const alertAfter = (node, text) => node.after(el("p", { className: "message bad", role: "alert" }, text));
   document.addEventListener("click", async (event) => {
     const target = event.target.closest("[data-info], [data-show-all], [data-switch]");
     if (!target) return;
@@ -99,9 +74,12 @@
       target.remove();
     } else if (target.dataset.switch) {
       target.disabled = true;
-      const answer = await api("PATCH", `/api/v1/kecamatan/${encodeURIComponent(target.dataset.switch)}`, { live: target.dataset.live === "true" });
-      if (!answer.ok) { target.disabled = false; alertIn(target, problem(answer)); return; }
-      await refreshPanels();
+      try {
+        const answer = await G.api("PATCH", `/api/v1/kecamatan/${encodeURIComponent(target.dataset.switch)}`,
+                                   { live: target.dataset.live === "true" });
+        if (!answer.ok) { target.disabled = false; alertAfter(target, message(answer)); return; }
+      } catch (_) { target.disabled = false; alertAfter(target, T.failed); return; }
+      await refresh("panels");
     }
   });
   document.addEventListener("keydown", (event) => {
@@ -110,152 +88,193 @@
       event.target.dispatchEvent(new MouseEvent("click", { bubbles: true }));
     }
   });
-  const alertIn = (node, text) => { const p = el("p", { className: "message bad", role: "alert" }, text); node.after(p); };
-  const say = (node, text, good) => { node.textContent = text; node.classList.toggle("good", !!good); node.classList.toggle("bad", !good); };
 
-  // --- runs: follow one by polling (and by run_updated when the worker's events reach this page) -----
-  const watchers = {};
+  // --- answers: a message in the page's language, field errors beside their fields -------------------
+  function flatErrors(errors, path = []) {
+    const out = [];
+    if (Array.isArray(errors)) errors.forEach((e) => out.push([path, typeof e === "string" ? e : JSON.stringify(e)]));
+    else if (errors && typeof errors === "object") for (const [k, v] of Object.entries(errors)) out.push(...flatErrors(v, [...path, k]));
+    return out;
+  }
+  const message = (answer) => {
+    const errors = answer.body && answer.body.errors;
+    if (errors) return flatErrors(errors).map(([path, text]) => `${path.slice(1).join(".")}: ${G.apiMessage(text)}`).join(" ");
+    return G.apiMessage(answer.body && answer.body.message);
+  };
+  function showFieldErrors(form, answer) {
+    form.querySelectorAll("[data-error-for]").forEach((node) => { node.textContent = ""; });
+    const errors = flatErrors(answer.body && answer.body.errors);
+    if (!errors.length) { form.querySelector("[data-error-for=_general]").textContent = message(answer); return; }
+    for (const [path, text] of errors) {
+      const field = path[path.length - 1];
+      const node = form.querySelector(`[data-error-for="${field}"]`) || form.querySelector("[data-error-for=_general]");
+      node.textContent = [node.textContent, G.apiMessage(text)].filter(Boolean).join(" ");
+    }
+  }
+
+  // --- runs: followed by polling, and by run_updated when the worker's events reach this page ---------
+  const ENDED = ["done", "failed", "cancelled"];
   function follow(id, onUpdate) {
     return new Promise((resolve) => {
       let finished = false;
+      let timer = null;
       const handle = (run) => {
         if (finished) return;
         onUpdate(run);
-        if (["done", "failed", "cancelled"].includes(run.status)) { finished = true; delete watchers[id]; clearInterval(timer); resolve(run); }
+        if (ENDED.includes(run.status)) { finished = true; delete watchers[id]; clearTimeout(timer); resolve(run); }
       };
       watchers[id] = handle;
-      const poll = async () => { try { handle(await getJson(`/api/v1/matching/runs/${id}`)); } catch (_) { /* keep polling */ } };
-      const timer = setInterval(poll, 1500);
+      const poll = async () => {
+        try { handle(await G.getJson(`/api/v1/matching/runs/${id}`)); } catch (_) { /* keep polling */ }
+        if (!finished) timer = setTimeout(poll, 2000);
+      };
       poll();
     });
   }
-  const statusLabel = (s) => ({ queued: T.queued, running: T.running, done: T.done, failed: T.failed_run, cancelled: T.cancelled }[s] || s);
+  const statusLabel = (s) => (T.run && T.run[s]) || s;
+  // The worker's phase ("week 1/2: with added: search") in the page's words.
+  function phaseText(phase) {
+    if (!phase) return "";
+    const parts = String(phase).split(": ");
+    const out = [];
+    for (const part of parts) {
+      const week = part.match(/^week (\d+)\/(\d+)$/);
+      if (week) out.push(T.week_of.replace("%(i)s", week[1]).replace("%(n)s", week[2]));
+      else out.push((T.phases && T.phases[part]) || part);
+    }
+    return out.join(" · ");
+  }
   const plusDays = (iso, n) => { const d = new Date(`${iso}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + n); return d.toISOString().slice(0, 10); };
+  // A key per intended run: a POST retried after a lost answer (same body) reuses it, so the run is queued once.
+  const keys = {};
+  const keyFor = (name, body) => {
+    const text = JSON.stringify(body);
+    if (!keys[name] || keys[name].body !== text) keys[name] = { body: text, key: G.newKey() };
+    return keys[name].key;
+  };
+  const badge = (node, status) => { node.textContent = statusLabel(status); node.className = `badge ${status}`; };
 
   // --- the weekly plan --------------------------------------------------------------------------------
   let planRun = null;
-  $("plan-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const week = $("plan-week").value;
+  async function followPlan(id) {
+    planRun = id;
     $("plan-start").disabled = true;
-    say($("plan-message"), "", true);
-    const answer = await api("POST", "/api/v1/matching/runs", { from: week, to: plusDays(week, 6) }, false);
-    if (!answer.ok) { $("plan-start").disabled = false; say($("plan-message"), problem(answer)); return; }
-    planRun = answer.body.id;
+    $("plan-cancel").disabled = false;
+    $("plan-cancel").hidden = false;
     $("plan-progress").hidden = false;
-    $("plan-result").hidden = true;
+    G.say($("plan-message"), "", true);
     const expected = DATA.plan_seconds || 60;
-    const run = await follow(planRun, (r) => {
-      $("plan-status").textContent = statusLabel(r.status);
-      $("plan-phase").textContent = r.phase ? `${T.phase}: ${r.phase}` : "";
+    const run = await follow(id, (r) => {
+      badge($("plan-status"), r.status);
+      $("plan-phase").textContent = phaseText(r.phase);
       $("plan-coverage").textContent = pct(r.coverage);
       $("plan-bound").textContent = pct(r.bound);
       $("plan-seconds").textContent = Math.round(r.seconds || 0);
       $("plan-bar").value = r.status === "done" ? 100 : Math.min(95, (100 * (r.seconds || 0)) / expected);
     });
+    planRun = null;
     $("plan-start").disabled = false;
-    showPlan(run);
-    refreshRuns();
+    $("plan-cancel").hidden = true;
+    G.say($("plan-message"), `${statusLabel(run.status)}${run.error ? `: ${run.error}` : ""}`, run.status === "done");
+    await Promise.all([refresh("plan"), refresh("equity")]);
     soon(200);
+  }
+  $("plan-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const week = $("plan-week").value;
+    const body = { from: week, to: plusDays(week, 6) };
+    $("plan-start").disabled = true;
+    G.say($("plan-message"), "", true);
+    let answer;
+    try {
+      answer = await G.api("POST", "/api/v1/matching/runs", body, keyFor("plan", body));
+    } catch (_) {
+      $("plan-start").disabled = false;
+      G.say($("plan-message"), T.failed);
+      return;
+    }
+    if (!answer.ok) { $("plan-start").disabled = false; G.say($("plan-message"), message(answer)); return; }
+    delete keys.plan;
+    followPlan(answer.body.id);
   });
   $("plan-cancel").addEventListener("click", async () => {
-    if (planRun) { const answer = await api("POST", `/api/v1/matching/runs/${planRun}/cancel`); if (!answer.ok) say($("plan-message"), problem(answer)); }
+    if (!planRun) return;
+    $("plan-cancel").disabled = true;
+    const answer = await G.api("POST", `/api/v1/matching/runs/${planRun}/cancel`).catch(() => ({ ok: false, body: {} }));
+    if (!answer.ok) { $("plan-cancel").disabled = false; G.say($("plan-message"), message(answer)); }
   });
-  function showPlan(run) {
-    const box = $("plan-result");
-    box.replaceChildren();
-    if (run.status !== "done") { say($("plan-message"), `${statusLabel(run.status)}${run.error ? `: ${run.error}` : ""}`); return; }
-    say($("plan-message"), statusLabel(run.status), true);
-    const facts = el("dl", { className: "facts" });
-    const add = (term, value) => facts.append(el("dt", {}, term), el("dd", {}, value));
-    add(T.coverage, pct(run.coverage));
-    add(T.ratio, run.bound ? pct(run.coverage / run.bound) : "–");
-    add(T.offers, fmt(run.offers));
-    add(T.seconds, Math.round(run.seconds || 0));
-    box.append(facts);
-    const areas = (run.detail && run.detail.equity && run.detail.equity.by_kecamatan) || [];
-    if (areas.length) {
-      const table = el("table", { className: "dtable", id: "plan-areas" });
-      table.append(el("thead", {}, el("tr", {}, el("th", {}, T.kecamatan), el("th", { className: "n" }, T.requested), el("th", { className: "n" }, T.booked), el("th", { className: "n" }, T.coverage))));
-      const body = el("tbody");
-      for (const a of areas) body.append(el("tr", {}, el("th", {}, a.name), el("td", { className: "n" }, fmt(a.periods)), el("td", { className: "n" }, fmt(a.covered_periods)), el("td", { className: "n" }, pct(a.coverage))));
-      table.append(body);
-      box.append(el("div", { className: "table-wrap" }, table));
-    }
-    box.hidden = false;
-  }
 
-  // --- what-if hiring: each scenario a card beside the others -----------------------------------------
-  const names = DATA.kecamatan || {};
-  function scenarioCard(run) {
-    const spec = (run.params && run.params.add_teachers && run.params.add_teachers[0]) || {};
-    const r = run.result;
-    const card = el("article", { className: "scenario", id: `scenario-${run.id}` });
-    card.append(el("h4", {}, `${T.scenario} #${run.id}: +${spec.count} ${(spec.subjects || []).join(", ")} (${(spec.levels || []).join(", ")}), ${names[spec.kecamatan_code] || spec.kecamatan_code}, ${spec.radius_km} km, ${spec.max_periods} ${T.periods}`));
-    const head = el("p");
-    head.append(`${T.before} ${pct(r.before.coverage)} → ${T.after} ${pct(r.after.coverage)} `, el("span", { className: "gain" }, `+${pct(r.gain.coverage)}`),
-      ` · +${fmt(r.gain.covered_periods)} ${T.periods} · +${fmt(r.gain.teacher_equivalents)} ${T.te.split(" ")[0]}`);
-    card.append(head);
-    const table = (title, beforeRows, afterRows, label) => {
-      const after = Object.fromEntries(afterRows.map((x) => [x.key, x]));
-      const t = el("table", { className: "dtable" });
-      t.append(el("thead", {}, el("tr", {}, el("th", {}, title), el("th", { className: "n" }, T.before), el("th", { className: "n" }, T.after), el("th", { className: "n" }, `+${T.periods}`), el("th", { className: "n" }, `+${T.te.split(" ")[0]}`))));
-      const body = el("tbody");
-      const rows = beforeRows.map((b) => ({ b, a: after[b.key] || b })).sort((x, y) => (y.a.covered_periods - y.b.covered_periods) - (x.a.covered_periods - x.b.covered_periods));
-      for (const { b, a } of rows) {
-        const tr = el("tr", { className: a.covered_periods > b.covered_periods ? "up" : "" }, el("th", {}, label(b.key)), el("td", { className: "n" }, pct(b.coverage)), el("td", { className: "n" }, pct(a.coverage)),
-          el("td", { className: "n" }, fmt(a.covered_periods - b.covered_periods)), el("td", { className: "n" }, fmt(Math.round((a.teacher_equivalents - b.teacher_equivalents) * 10) / 10)));
-        body.append(tr);
-      }
-      t.append(body);
-      return el("div", { className: "table-wrap" }, t);
-    };
-    card.append(table(T.kecamatan, r.before.by_kecamatan, r.after.by_kecamatan, (k) => names[k] || k));
-    const details = el("details", {}, el("summary", {}, T.subject));
-    details.append(table(T.subject, r.before.by_subject, r.after.by_subject, (k) => k));
-    card.append(details);
-    return card;
+  // --- what-if hiring: each scenario is added to the comparison the server draws ----------------------
+  let whatIfRun = null;
+  async function followWhatIf(id) {
+    whatIfRun = id;
+    $("wi-start").disabled = true;
+    $("wi-cancel").disabled = false;
+    $("wi-cancel").hidden = false;
+    $("wi-progress").hidden = false;
+    G.say($("wi-message"), "", true);
+    const expected = DATA.whatif_seconds || 40;
+    const run = await follow(id, (r) => {
+      badge($("wi-status"), r.status);
+      $("wi-phase").textContent = phaseText(r.phase);
+      $("wi-seconds").textContent = Math.round(r.seconds || 0);
+      $("wi-bar").value = r.status === "done" ? 100 : Math.min(95, (100 * (r.seconds || 0)) / expected);
+    });
+    whatIfRun = null;
+    $("wi-start").disabled = false;
+    $("wi-cancel").hidden = true;
+    G.say($("wi-message"), `${statusLabel(run.status)}${run.error ? `: ${run.error}` : ""}`, run.status === "done");
+    if (run.status === "done") await refresh("scenarios");
   }
-  function addScenario(run) {
-    if (!run.result || $(`scenario-${run.id}`)) return;
-    $("no-scenarios")?.remove();
-    $("scenarios").prepend(scenarioCard(run));
-  }
-  (async () => {
-    try {
-      const runs = await getJson("/api/v1/matching/runs");
-      runs.filter((r) => r.kind === "what_if" && r.status === "done" && r.result).slice(0, 6).reverse().forEach(addScenario);
-    } catch (_) { /* no list: scenarios of this visit only */ }
-  })();
   $("whatif-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = event.target;
     const checked = (name) => [...form.querySelectorAll(`input[name=${name}]:checked`)].map((n) => n.value);
+    const number = (id) => ($(id).value.trim() === "" ? null : Number($(id).value));
     const week = $("wi-week").value;
-    const body = { from: week, to: plusDays(week, 6), add_teachers: [{
-      count: Number($("wi-count").value), subjects: checked("subjects"), levels: checked("levels"), kecamatan_code: $("wi-kecamatan").value,
-      radius_km: Number($("wi-radius").value), max_periods: Number($("wi-cap").value) }] };
+    const spec = { count: number("wi-count"), subjects: checked("subjects"), levels: checked("levels"),
+                   kecamatan_code: $("wi-kecamatan").value, radius_km: number("wi-radius"), max_periods: number("wi-cap") };
+    const body = { from: week, to: plusDays(week, 6), add_teachers: [spec] };
+    form.querySelectorAll("[data-error-for]").forEach((node) => { node.textContent = ""; });
+    if (!spec.subjects.length || !spec.levels.length) {
+      if (!spec.subjects.length) form.querySelector("[data-error-for=subjects]").textContent = T.pick_subject;
+      if (!spec.levels.length) form.querySelector("[data-error-for=levels]").textContent = T.pick_level;
+      return;
+    }
     $("wi-start").disabled = true;
-    say($("wi-message"), "", true);
-    const answer = await api("POST", "/api/v1/matching/what-if", body, false);
-    if (!answer.ok) { $("wi-start").disabled = false; say($("wi-message"), problem(answer)); return; }
-    $("wi-progress").hidden = false;
-    const expected = DATA.whatif_seconds || 40;
-    const run = await follow(answer.body.id, (r) => {
-      $("wi-phase").textContent = `${statusLabel(r.status)}${r.phase ? ` · ${r.phase}` : ""}`;
-      $("wi-seconds").textContent = Math.round(r.seconds || 0);
-      $("wi-bar").value = r.status === "done" ? 100 : Math.min(95, (100 * (r.seconds || 0)) / expected);
-    });
-    $("wi-start").disabled = false;
-    if (run.status === "done") { say($("wi-message"), statusLabel(run.status), true); addScenario(run); }
-    else say($("wi-message"), `${statusLabel(run.status)}${run.error ? `: ${run.error}` : ""}`);
+    G.say($("wi-message"), "", true);
+    let answer;
+    try {
+      answer = await G.api("POST", "/api/v1/matching/what-if", body, keyFor("what_if", body));
+    } catch (_) {
+      $("wi-start").disabled = false;
+      G.say($("wi-message"), T.failed);
+      return;
+    }
+    if (!answer.ok) { $("wi-start").disabled = false; showFieldErrors(form, answer); return; }
+    delete keys.what_if;
+    followWhatIf(answer.body.id);
   });
+  $("wi-cancel").addEventListener("click", async () => {
+    if (!whatIfRun) return;
+    $("wi-cancel").disabled = true;
+    const answer = await G.api("POST", `/api/v1/matching/runs/${whatIfRun}/cancel`).catch(() => ({ ok: false, body: {} }));
+    if (!answer.ok) { $("wi-cancel").disabled = false; G.say($("wi-message"), message(answer)); }
+  });
+
+  // A run still going when the page opens (started here before a reload, or from another desk) is followed.
+  if (DATA.active && DATA.active.plan) followPlan(DATA.active.plan);
+  if (DATA.active && DATA.active.what_if) followWhatIf(DATA.active.what_if);
 
   // --- equity --------------------------------------------------------------------------------------------
   $("equity-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const value = $("equity-floor").value.trim();
-    const answer = await api("PATCH", "/api/v1/district", { equity_floor: value === "" ? null : Number(value) });
-    say($("equity-message"), answer.ok ? T.saved : problem(answer), answer.ok);
+    try {
+      const answer = await G.api("PATCH", "/api/v1/district", { equity_floor: value === "" ? null : Number(value) });
+      G.say($("equity-message"), answer.ok ? T.saved : message(answer), answer.ok);
+    } catch (_) {
+      G.say($("equity-message"), T.failed);
+    }
   });
 })();
