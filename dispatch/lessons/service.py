@@ -129,31 +129,36 @@ def flag(user: User, session_id: int, kind: str) -> tuple[LessonSession, list[Mo
     return session, moves
 
 
-def due_holds(now: datetime) -> list[Moved]:
-    """Checked-in lessons that have started since: held now."""
+def due_holds(now: datetime, limit: int) -> list[Moved]:
+    """Checked-in lessons that have started since: held now (at most `limit`, the clock's batch)."""
     started = db.session.scalars(
-        db.select(LessonSession).where(
+        db.select(LessonSession)
+        .where(
             LessonSession.status == SessionStatus.BOOKED,
             LessonSession.checked_in_at.is_not(None),
-            LessonSession.date <= now.date(),
+            LessonSession.started_by(now),
         )
+        .order_by(LessonSession.id)
+        .limit(limit)
     ).all()
     moves = [m for session in started for m in hold_if_started(session, now)]
     db.session.flush()
     return moves
 
 
-def due_no_shows(now: datetime) -> list[Moved]:
-    """Booked lessons with no check-in by their start + the district's grace time are no-shows."""
+def due_no_shows(now: datetime, limit: int) -> list[Moved]:
+    """Booked lessons with no check-in by their start + the district's grace time are no-shows (at most
+    `limit`, the clock's batch)."""
     grace = timedelta(minutes=get_district().checkin_grace_min)
     booked = db.session.scalars(
         db.select(LessonSession)
         .where(
             LessonSession.status == SessionStatus.BOOKED,
             LessonSession.checked_in_at.is_(None),
-            LessonSession.date <= now.date(),
+            LessonSession.started_by(now - grace),
         )
         .order_by(LessonSession.id)
+        .limit(limit)
     ).all()
     moves = []
     for session in booked:

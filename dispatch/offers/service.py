@@ -224,13 +224,14 @@ def decline(teacher_id: int, offer_id: int, reason: str) -> tuple[Offer, Moved]:
     return offer, moved
 
 
-def expire_due_offers() -> list[Moved]:
-    """Offers past their time close as expired. The caller settles the follow-ups and commits."""
+def expire_due_offers(limit: int) -> list[Moved]:
+    """Offers past their time close as expired, at most `limit`. The caller settles the follow-ups and commits."""
     now = district_now()
     due = db.session.scalars(
         db.select(Offer)
         .where(Offer.status == OfferStatus.OPEN, Offer.expires_at <= now)
         .order_by(Offer.id)
+        .limit(limit)
         .with_for_update(skip_locked=True)  # an offer being accepted right now is left to its answer
     ).all()
     moves = []
@@ -241,12 +242,13 @@ def expire_due_offers() -> list[Moved]:
     return moves
 
 
-def orders_due_next_wave() -> list[Order]:
+def orders_due_next_wave(limit: int) -> list[Order]:
     """Orders whose favourites' head start is over; their marker is cleared. The caller sends the waves."""
     due = db.session.scalars(
         db.select(Order)
         .where(Order.next_wave_at <= district_now())
         .order_by(Order.id)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
     for order in due:

@@ -2,7 +2,20 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    and_,
+    func,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
@@ -83,6 +96,12 @@ class LessonSession(db.Model):
     @property
     def starts_at(self) -> datetime:
         return at(self.date, self.start_min)
+
+    @classmethod
+    def started_by(cls, moment: datetime):
+        """SQL: the session starts at or before `moment` (local time), for the clock's queries."""
+        minute = moment.hour * 60 + moment.minute
+        return or_(cls.date < moment.date(), and_(cls.date == moment.date(), cls.start_min <= minute))
 
     @property
     def ends_at(self) -> datetime:

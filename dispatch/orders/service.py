@@ -148,12 +148,14 @@ def cancel_order(user: User, order_id: int) -> tuple[Order, list[Moved]]:
     return order, moves
 
 
-def expire_started_unfilled(now) -> list[Moved]:
-    """Sessions that started with nobody to teach them expire. The caller settles the follow-ups and commits."""
+def expire_started_unfilled(now, limit: int) -> list[Moved]:
+    """Sessions that started with nobody to teach them expire, at most `limit` of them (the clock's batch:
+    a backlog is worked off over its rounds, each a short transaction). The caller settles and commits."""
     due = db.session.scalars(
         db.select(LessonSession)
-        .where(LessonSession.status.in_(UNFILLED), LessonSession.date <= now.date())
-        .order_by(LessonSession.id)
+        .where(LessonSession.status.in_(UNFILLED), LessonSession.started_by(now))
+        .order_by(LessonSession.date, LessonSession.start_min, LessonSession.id)
+        .limit(limit)
     ).all()
     moves = [move(s, Action.EXPIRE) for s in due if s.starts_at <= now]
     db.session.flush()

@@ -4,7 +4,7 @@ and the workflow's follow-ups that used to be missed."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -160,3 +160,21 @@ def test_a_refused_move_is_a_409_naming_the_status(client, world):
     assert client.post(f"/api/v1/orders/{order['id']}/cancel", headers=world.headers("op_a")).status_code == 200
     again = client.post(f"/api/v1/orders/{order['id']}/cancel", headers=world.headers("op_a"))
     assert again.status_code == 409 and "cancelled" in again.get_json()["message"]
+
+
+def test_the_clock_works_off_a_backlog_in_short_rounds(world, clock):
+    """A server that was off for days finds many sessions to expire: a few per round, each round its own
+    short transaction, until none is left (so no round holds the database for long)."""
+    last = max(s.starts_at for o in (world.order_a, world.order_b) for s in o.sessions)
+    order = f.order(world.school_a, sessions=[
+        LessonSession(date=last.date(), start_min=600 + 10 * i, end_min=605 + 10 * i, periods=1, status="open")
+        for i in range(3)
+    ])  # fmt: skip
+    db.session.commit()
+    clock.now = datetime.combine(last.date(), datetime.min.time()) + timedelta(hours=23)
+    rounds = []
+    while lapsed := workflow.tick(batch=2)["lapsed"]:
+        db.session.commit()
+        rounds.append(lapsed)
+    assert rounds == [2, 2, 1]  # the world's two sessions and the three of this order
+    assert {s.status for s in order.sessions} == {"expired"}
