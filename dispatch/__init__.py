@@ -18,10 +18,11 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.extensions import api, babel, db, limiter, login_manager, migrate, socketio
 
     db.init_app(app)
-    from dispatch import sqlite
+    from dispatch import postgres, sqlite
 
     with app.app_context():
         sqlite.configure(db.engine)
+        postgres.configure(db.engine, app)  # statement and idle-transaction timeouts: fail fast, 503
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     babel.init_app(app)  # Indonesian first: BABEL_DEFAULT_LOCALE is "id"
@@ -74,11 +75,15 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.live.outbox import install as install_outbox
 
     install_outbox()
+    from dispatch.live.resync import client_manager
+
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["REDIS_URL"],
-        channel=app.config["SOCKETIO_CHANNEL"],
+        # Through Redis when REDIS_URL is set; resubscribes quickly and tells phones to resync after an outage.
+        client_manager=client_manager(
+            app.config["REDIS_URL"], app.config["SOCKETIO_CHANNEL"], app.config["LIVE_RESUBSCRIBE_SECONDS"]
+        ),
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
     )
 

@@ -6,7 +6,8 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from dispatch.exceptions import DomainError, Invalid, Taken
@@ -26,6 +27,19 @@ def domain_error_response(exc: DomainError):
     if isinstance(exc, Invalid):
         body["errors"] = exc.errors()
     return jsonify(body), exc.status
+
+
+# How long a client should wait before retrying a request the database could not serve: a restart
+# of PostgreSQL takes a few seconds, and the pool reconnects by itself (pool_pre_ping).
+RETRY_AFTER_SECONDS = 2
+
+
+def database_unavailable():
+    """503 with Retry-After: the database is down or overloaded; the request wrote nothing."""
+    response = jsonify(code=503, status="Service Unavailable", message="The database is unavailable; retry.")
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -49,7 +63,23 @@ def register_error_handlers(app: Flask) -> None:
             # Two requests collided in the database; nothing was written and a retry will do.
             return jsonify(code=409, status="Conflict", message="Conflicts with a concurrent change; retry."), 409
         log.exception("database error")
-        return jsonify(code=503, status="Service Unavailable", message="The database is unavailable; retry."), 503
+        return database_unavailable()
+
+    @app.errorhandler(DBAPIError)
+    def _connection_lost(exc: DBAPIError):
+        # A connection that died under a request (the database restarted): nothing was committed.
+        db.session.rollback()
+        if exc.connection_invalidated or type(exc).__name__ == "InterfaceError":
+            log.warning("database connection lost: %s", exc.orig)
+            return database_unavailable()
+        return _unexpected(exc)
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(exc: PoolTimeout):
+        # Every pooled connection busy for DB_POOL_TIMEOUT seconds: overloaded, so shed the request.
+        db.session.rollback()
+        log.warning("database pool exhausted: %s", exc)
+        return database_unavailable()
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)
