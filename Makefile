@@ -5,7 +5,7 @@ PORT ?= 5000
 PYTHON ?= python3
 export FLASK_APP := wsgi
 
-.PHONY: setup run test lint db clean
+.PHONY: setup run prod test lint db clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ db: setup
 run: db
 	$(BIN)/flask seed-demo
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) wsgi:app
+
+# Production on this machine in one command (README "Production"): nginx on $(PROD_PORT) in front of
+# $(WEB) gunicorn processes, $(WORKERS) job worker(s), PostgreSQL and Redis (its own under instance/prod
+# unless DATABASE_URL / REDIS_URL are set), all under honcho; Ctrl-C stops everything. Needs SECRET_KEY.
+PROD_PORT ?= 8000
+WEB ?= 2
+WORKERS ?= 1
+prod: setup
+	deploy/run start --port $(PROD_PORT) --web $(WEB) --workers $(WORKERS)
 
 test: setup
 	$(BIN)/pytest
