@@ -80,7 +80,10 @@ class PostgresCluster:
         command = [str(PG_BIN / args[0]), *args[1:]]
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed ({result.returncode}): {result.stdout}{result.stderr}")
+        return result
 
     def init(self) -> PostgresCluster:
         self.folder.mkdir(parents=True, exist_ok=True)
