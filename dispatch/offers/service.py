@@ -132,8 +132,15 @@ def send_wave(order: Order) -> tuple[list[Offer], list[Moved]]:
 
 
 def open_offers_of_order(order_id: int) -> list[Offer]:
+    # Locked, and re-read once locked: a teacher declining one of them at this moment holds its row, and
+    # closing it as taken after that decline committed would overwrite the acknowledged decline
+    # (bench/peak's audit caught it under load). On PostgreSQL the lock waits, then the row no longer matches.
     return db.session.scalars(
-        db.select(Offer).where(Offer.order_id == order_id, Offer.status == OfferStatus.OPEN).order_by(Offer.id)
+        db.select(Offer)
+        .where(Offer.order_id == order_id, Offer.status == OfferStatus.OPEN)
+        .order_by(Offer.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
 
 
