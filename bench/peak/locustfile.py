@@ -264,6 +264,19 @@ class Student(HttpUser):
                 acknowledge({"kind": "rating", "id": r.json()["id"]})
 
 
+connected_series: list[tuple[float, int]] = []  # (when, phones connected), every half second
+
+
+@events.test_start.add_listener
+def _sample_connected(**_kw):
+    def sample():
+        while True:
+            connected_series.append((time.time(), phone_state["connected"]))
+            gevent.sleep(0.5)
+
+    gevent.spawn(sample)
+
+
 @events.quitting.add_listener
 def _write_results(environment, **_kw):
     latencies = sorted(
@@ -275,4 +288,5 @@ def _write_results(environment, **_kw):
         (OUT / "push.json").write_text(json.dumps({
             "order_to_offer_ms": latencies, "phones": phone_state, "disconnects": disconnect_times,
             "reconnects": reconnect_times, "offers_heard": len(offers_heard), "orders_posted": len(posted_at),
+            "connected_series": connected_series,
         }))  # fmt: skip

@@ -179,10 +179,12 @@ def main() -> int:
             recovery["failed_probes"] = len(after)
             if args.fault == "redis":
                 recovery["resync_s"] = [round(s["resync"] - ended, 1) if s["resync"] else None for s in listeners]
-            if args.fault == "kill-web":
-                back = [t for t in push["reconnects"] if t >= began]
-                recovery["phones_dropped"] = len([t for t in push["disconnects"] if t >= began])
-                recovery["phones_back_s"] = round(max(back) - ended, 1) if back else None
+            series = [(t, n) for t, n in push.get("connected_series", []) if t >= began]
+            if series:
+                lowest = min(n for _, n in series)
+                back = next((t for t, n in series if n >= 0.99 * args.phones and t >= ended), None)
+                recovery["phones_lowest"] = lowest
+                recovery["phones_99pct_back_s"] = round(back - ended, 1) if back else None
         stats = read_stats(out / "locust_stats.csv")
         latencies = push["order_to_offer_ms"]
         summary = {
