@@ -54,14 +54,15 @@ def render_nginx(state: Path, listen: int, ports: list[int], worker_processes: i
 
 def procfile(state: Path, ports: list[int], workers: int, nginx: str = "nginx") -> str:
     """The processes honcho starts and stops together; each line runs from the project's root."""
+    respawn = ROOT / "deploy" / "respawn"  # a web process or worker that dies comes back; the rest go on
     lines = [f"nginx: {nginx} -p {state} -c {state}/nginx.conf -g 'daemon off;'"]
     for i, port in enumerate(ports, 1):
         lines.append(
-            f"web{i}: {BIN}/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:{port}"
+            f"web{i}: {respawn} {BIN}/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:{port}"
             f" --pid {state}/web{i}.pid wsgi:app"
         )
     for i in range(1, workers + 1):
-        lines.append(f"worker{i}: {BIN}/flask --app wsgi jobs-worker")
+        lines.append(f"worker{i}: {respawn} {BIN}/flask --app wsgi jobs-worker")
     lines.append(f"health: {BIN}/python -m deploy.prod watch --state {state}")
     return "\n".join(lines) + "\n"
 

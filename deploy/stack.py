@@ -102,11 +102,13 @@ class Stack:
             return set()
 
     def kill_web(self, i: int) -> int:
-        """SIGKILL the process serving web{i}'s port (as the kernel's OOM killer or a crash would);
-        gunicorn's master starts a new one. Returns the killed pid."""
-        (pid,) = self.worker_pids(i)
-        os.kill(pid, signal.SIGKILL)
-        return pid
+        """SIGKILL web{i} whole, gunicorn's master and its worker at once, as a crash of the machine's
+        process would: its port refuses connections until deploy/respawn has started it again. Returns
+        the killed master's pid."""
+        master = self.master_pid(i)
+        for pid in [master, *self.worker_pids(i)]:
+            os.kill(pid, signal.SIGKILL)
+        return master
 
     def rolling_restart(self) -> str:
         result = subprocess.run(

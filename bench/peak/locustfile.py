@@ -139,10 +139,11 @@ class Teacher(HttpUser):
             phone_state["disconnects"] += 1
             disconnect_times.append(time.time())
 
-    def _resync(self, _data=None):
+    def _resync(self, data=None):
         with _lock:
             phone_state["resyncs"] += 1
-        gevent.spawn(self._fetch_offers)
+        spread = float((data or {}).get("spread_seconds") or 0)
+        gevent.spawn_later(random.uniform(0, spread), self._fetch_offers)
 
     def _fetch_offers(self):
         with self.client.get("/api/v1/offers", headers=self.auth, name="/api/v1/offers", catch_response=True) as r:

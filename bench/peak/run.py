@@ -6,7 +6,7 @@ the middle, then the audit.
 Starts its own PostgreSQL cluster and Redis (deploy/services.py, free ports: never the machine's shared
 5432 / 6379), deploy/run with 2 web processes and the job worker(s), the district (bench/peak/district.py),
 then Locust headless (bench/peak/locustfile.py). Halfway through the run it injects the fault:
-- kill-web: SIGKILL of web1's serving process (its master starts a new one);
+- kill-web: SIGKILL of web1 whole (gunicorn's master and worker; deploy/respawn starts it again);
 - redis: Redis stopped for --outage seconds, then started again (empty: nothing persisted);
 - postgres: the cluster stopped (fast: sessions cut) for --outage seconds and started again.
 A probe asks GET /api/v1/offers through nginx every 0.25 s and two probe phones (one per web process) wait

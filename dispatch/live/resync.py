@@ -6,7 +6,8 @@ their listeners lost the subscription. python-socketio retries the subscription 
 60 s, so after a long outage live push could stay off for a minute after Redis returned. Here the
 listener retries every RESUBSCRIBE_SECONDS (a refused connection costs nothing), and once it is
 subscribed again it sends `resync` to every phone connected to this process: whatever was missed
-meanwhile, the phone fetches as it does on reconnect (`GET /api/v1/offers`, its orders).
+meanwhile, the phone fetches as it does on reconnect (`GET /api/v1/offers`, its orders), at a random
+moment within the event's `spread_seconds`.
 Nothing is lost from the database; only the push paused.
 """
 
@@ -20,6 +21,8 @@ import socketio
 log = logging.getLogger(__name__)
 
 RESYNC_EVENT = "resync"
+RESYNC_FETCHES_PER_SECOND = 100  # per process: what one process serves beside its usual load
+RESYNC_SPREAD_MAX_SECONDS = 15.0
 
 
 class ResyncMixin:
@@ -49,12 +52,24 @@ class ResyncMixin:
                 time.sleep(self.resubscribe_seconds)
 
     def _resync_local_clients(self, seconds_away: float) -> None:
-        log.warning("live push: Redis subscription back after %.1f s; phones told to resync", seconds_away)
+        phones = self._local_clients()
+        # Phones fetch at a random moment within `spread_seconds`, not all at once: 1,500 fetches in the
+        # same second held every pooled connection for a minute (bench/peak, redis fault).
+        spread = min(RESYNC_SPREAD_MAX_SECONDS, max(1.0, phones / RESYNC_FETCHES_PER_SECOND))
+        log.warning("live push: Redis subscription back after %.1f s; %d phones told to resync within %.0f s",
+                    seconds_away, phones, spread)  # fmt: skip
         try:
             # To this process's phones only: every process resubscribes and tells its own.
-            self.server.emit(RESYNC_EVENT, {"reason": "live_push_restored"}, namespace="/", ignore_queue=True)
+            self.server.emit(RESYNC_EVENT, {"reason": "live_push_restored", "spread_seconds": spread}, namespace="/",
+                             ignore_queue=True)  # fmt: skip
         except Exception:
             log.exception("could not send resync")
+
+    def _local_clients(self) -> int:
+        try:
+            return len(self.rooms.get("/", {}).get(None, {}))
+        except Exception:
+            return 0
 
 
 class ResyncingRedisManager(ResyncMixin, socketio.RedisManager):

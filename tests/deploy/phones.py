@@ -1,8 +1,9 @@
 """Phones for the deployment tests: Socket.IO clients that reconnect by themselves and follow the
-contract: on every (re)connect and on `resync`, fetch GET /api/v1/offers."""
+contract: on every (re)connect, and on `resync` within its `spread_seconds`, fetch GET /api/v1/offers."""
 
 from __future__ import annotations
 
+import random
 import threading
 
 import requests
@@ -44,9 +45,10 @@ class Phone:
         if self.fetch_on_connect:
             threading.Thread(target=self.fetch, daemon=True).start()
 
-    def _on_resync(self, _data=None):
+    def _on_resync(self, data=None):
         self.resyncs += 1
-        threading.Thread(target=self.fetch, daemon=True).start()
+        self.spread = float((data or {}).get("spread_seconds") or 0)
+        threading.Timer(random.uniform(0, self.spread), self.fetch).start()
 
     def _on_offer(self, offer):
         self._remember(offer, self.pushed)
