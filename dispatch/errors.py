@@ -34,6 +34,15 @@ def domain_error_response(exc: DomainError):
 RETRY_AFTER_SECONDS = 2
 
 
+def forget_connection() -> None:
+    """Roll back after a database error; when the connection itself is gone (the server shut it down),
+    the ROLLBACK fails too, so drop the session's connections instead of answering 500."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session().invalidate()  # the scoped session's own Session: drops its connections unused
+
+
 def database_unavailable():
     """503 with Retry-After: the database is down or overloaded; the request wrote nothing."""
     response = jsonify(code=503, status="Service Unavailable", message="The database is unavailable; retry.")
@@ -43,6 +52,16 @@ def database_unavailable():
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        # Runs before Flask-SQLAlchemy's own clean-up (registered earlier, so called later): a connection
+        # the server cut after the request's last query (PostgreSQL restarting) fails the closing ROLLBACK,
+        # and that would turn an answer already made into a 500. Nothing is lost: nothing was committed.
+        try:
+            db.session.close()
+        except DBAPIError:
+            db.session().invalidate()  # the scoped session's own Session: drops its connections unused
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         db.session.rollback()
@@ -57,7 +76,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _operational(exc: OperationalError):
-        db.session.rollback()
+        forget_connection()
         text = str(exc.orig).lower()
         if any(word in text for word in ("deadlock", "could not serialize", "database is locked")):
             # Two requests collided in the database; nothing was written and a retry will do.
@@ -68,7 +87,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def _connection_lost(exc: DBAPIError):
         # A connection that died under a request (the database restarted): nothing was committed.
-        db.session.rollback()
+        forget_connection()
         if exc.connection_invalidated or type(exc).__name__ == "InterfaceError":
             log.warning("database connection lost: %s", exc.orig)
             return database_unavailable()
@@ -77,7 +96,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(PoolTimeout)
     def _pool_exhausted(exc: PoolTimeout):
         # Every pooled connection busy for DB_POOL_TIMEOUT seconds: overloaded, so shed the request.
-        db.session.rollback()
+        forget_connection()
         log.warning("database pool exhausted: %s", exc)
         return database_unavailable()
 
