@@ -210,7 +210,9 @@ def main() -> int:
             except Exception:
                 pass
         stack.stop_all()
-        shutil.copy(stack.log_path, out / "deploy.log") if stack.log_path.exists() else None
+        for log in (stack.log_path, stack.state / "nginx-error.log", stack.pg.log):
+            if log.exists():
+                shutil.copy(log, out / log.name)
         shutil.rmtree(folder, ignore_errors=True)
 
 
