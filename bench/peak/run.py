@@ -179,7 +179,7 @@ def main() -> int:
             recovery["failed_probes"] = len(after)
             if args.fault == "redis":
                 recovery["resync_s"] = [round(s["resync"] - ended, 1) if s["resync"] else None for s in listeners]
-            series = [(t, n) for t, n in push.get("connected_series", []) if began <= t <= began + 90]
+            series = [(t, n) for t, n in push.get("connected_series", []) if began <= t <= began + 60]
             if series:
                 lowest = min(n for _, n in series)
                 back = next((t for t, n in series if n >= 0.99 * args.phones and t >= ended), None)
