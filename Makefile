@@ -5,7 +5,7 @@ PORT ?= 5000
 PYTHON ?= python3
 export FLASK_APP := wsgi
 
-.PHONY: setup run prod test lint db clean
+.PHONY: setup run worker prod test lint db clean translations catalogues
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,15 +13,36 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-setup: $(BIN)/.installed
+# The pages' languages: the .po files are committed, the compiled .mo files are made here.
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d dispatch/translations
+
+# axe-core for the browser tests' accessibility checks, from package-lock.json (when node is there).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the accessibility checks of the browser tests will not run"; fi
+
+setup: $(BIN)/.installed translations node_modules/.installed
+
+# After changing _() strings: extract them all (babel.cfg) and update the catalogues; then translate.
+catalogues: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -o dispatch/translations/messages.pot --no-location --sort-output \
+		--ignore-dirs=".venv node_modules tests bench migrations" .
+	$(BIN)/pybabel update -i dispatch/translations/messages.pot -d dispatch/translations --width=100
 
 db: setup
 	$(BIN)/flask db upgrade
 
-# Migrations, the demo district (a second run writes nothing), then gunicorn on $(PORT).
+# Migrations, the demo district (a second run writes nothing), then the Procfile under honcho:
+# gunicorn on $(PORT) and the job worker (solver runs) beside it. Ctrl-C stops both.
 run: db
 	$(BIN)/flask seed-demo
-	$(BIN)/gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) wsgi:app
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(PORT)
+
+# The job worker alone (when the web server runs elsewhere, e.g. another machine with the same
+# DATABASE_URL and JOBS_URL/REDIS_URL).
+worker: db
+	$(BIN)/flask jobs-worker
 
 # Production on this machine in one command (README "Production"): nginx on $(PROD_PORT) in front of
 # $(WEB) gunicorn processes, $(WORKERS) job worker(s), PostgreSQL and Redis (its own under instance/prod
@@ -40,4 +61,4 @@ lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules

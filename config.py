@@ -105,12 +105,33 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/static/"
 
     BABEL_DEFAULT_LOCALE = "id"
+    LANGUAGES = ("id", "en")  # Indonesian first; the catalogues live in dispatch/translations
 
-    # The weekly plan: solver seconds per week planned, and CP-SAT workers.
+    # CSRF (Flask-WTF): checked for every write that carries the pages' cookie session, not for
+    # bearer-token API calls (dispatch/pages/security.py). The token lives as long as the session:
+    # a teacher's phone sends queued actions hours later, when the signal returns.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
+
+    # The weekly plan: solver seconds per week planned, and CP-SAT workers. A what-if plans each
+    # week twice (as it is, and with the added teachers) with the same limit by default, so its
+    # "before" is the weekly plan's own answer for that week.
     MATCHING_TIME_LIMIT = _env_float("MATCHING_TIME_LIMIT", 60.0)
     MATCHING_WORKERS = _env_int("MATCHING_WORKERS", 2)
-    MATCHING_RUN_INLINE = False
-    MATCHING_WHATIF_TIME_LIMIT = _env_float("MATCHING_WHATIF_TIME_LIMIT", 20.0)
+    MATCHING_WHATIF_TIME_LIMIT = _env_float("MATCHING_WHATIF_TIME_LIMIT", MATCHING_TIME_LIMIT)
+
+    # Job queue (Huey, dispatch/jobs.py): plans and what-ifs run in the worker process
+    # (`flask --app wsgi jobs-worker`, started by `make run` beside gunicorn), never in a web process.
+    # JOBS_URL picks the storage: redis://... in production, else REDIS_URL's Redis, else a SQLite
+    # file of its own beside the database (no server needed).
+    JOBS_URL = (
+        os.environ.get("JOBS_URL") or os.environ.get("REDIS_URL") or f"sqlite:///{BASE_DIR / 'instance' / 'jobs.db'}"
+    )
+    JOBS_NAME = os.environ.get("JOBS_NAME", "guru-online")  # the queue's name (Redis key prefix)
+    JOBS_IMMEDIATE = False  # tests: Huey's immediate mode runs each job in-process at enqueue
+    # The solver's CPU priority (nice, 0-19): on a machine shared with the web server, schools' and
+    # teachers' requests come first and the solver has every cycle they leave (bench/jobs.py).
+    JOBS_SOLVER_NICE = _env_int("JOBS_SOLVER_NICE", 10)
 
     # Students rate without an account: limit per client address. With several processes, point
     # the limiter at Redis (RATELIMIT_STORAGE_URI=redis://...) so they share the counts.
@@ -137,7 +158,10 @@ class TestingConfig(Config):
     MATCHING_TIME_LIMIT = 1.0
     MATCHING_WORKERS = 1
     MATCHING_WHATIF_TIME_LIMIT = 1.0
-    MATCHING_RUN_INLINE = True  # in-memory SQLite is one connection: run the same work before answering
+    # In-memory SQLite is one connection, so in-process tests run each job at once (Huey's immediate
+    # mode), right after the request's commit; tests/jobs/ run the real worker process instead.
+    JOBS_IMMEDIATE = True
+    JOBS_URL = "memory://"
     # CI sets these: tests that need PostgreSQL or Redis use them and, with
     # GURU_REQUIRE_SERVICES set, fail instead of skipping when they are missing.
     POSTGRES_TEST_URL = (

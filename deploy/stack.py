@@ -110,6 +110,23 @@ class Stack:
             os.kill(pid, signal.SIGKILL)
         return master
 
+    def job_worker_pids(self) -> list[int]:
+        """The job workers' processes (`flask jobs-worker`), not the solver children they fork."""
+        import psutil
+
+        if self.process is None:
+            return []
+        found = []
+        for proc in psutil.Process(self.process.pid).children(recursive=True):
+            try:
+                cmdline = proc.cmdline()
+                parent = proc.parent()
+                if "jobs-worker" in cmdline and parent is not None and "jobs-worker" not in parent.cmdline():
+                    found.append(proc.pid)
+            except psutil.Error:
+                continue
+        return sorted(found)
+
     def rolling_restart(self) -> str:
         result = subprocess.run(
             [str(ROOT / "deploy" / "run"), "restart", "--state", str(self.state)],

@@ -25,7 +25,9 @@ def create_app(config: type[Config] | Config) -> Flask:
         postgres.configure(db.engine, app)  # statement and idle-transaction timeouts: fail fast, 503
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
-    babel.init_app(app)  # Indonesian first: BABEL_DEFAULT_LOCALE is "id"
+    from dispatch.pages.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)  # Indonesian first: BABEL_DEFAULT_LOCALE is "id"
     limiter.init_app(app)
     from dispatch.validation import IdConverter, id_param_schema
 
@@ -70,6 +72,9 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.pages.views import bp as pages_bp
 
     app.register_blueprint(pages_bp)
+    from dispatch.pages import security
+
+    security.install(app)
 
     from dispatch.live import events  # noqa: F401  (the connect handler, before init_app binds it)
     from dispatch.live.outbox import install as install_outbox
@@ -86,6 +91,10 @@ def create_app(config: type[Config] | Config) -> Flask:
         ),
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
     )
+
+    from dispatch import jobs
+
+    jobs.init_app(app)  # the job queue: solver runs go to the worker process
 
     from dispatch.errors import register_error_handlers
 

@@ -1,5 +1,8 @@
 """The district's week as a matching instance (FORMAT.md), built from the database.
 
+`range_instance` is the one builder the weekly plan and the what-if share, so both
+see the same sessions, bookings and teachers for the same dates.
+
 Teachers carry their corrected rating (ratings/score.py) so the planner prefers
 better-rated teachers; schools carry their kecamatan as the fairness "area", and
 their favourite and blocked teachers; booked sessions come as fixed assignments
@@ -8,8 +11,9 @@ so they count toward every teacher's clashes and weekly cap.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+from dispatch.bookings.service import reach_km
 from dispatch.district.models import Kecamatan
 from dispatch.district.service import get_district
 from dispatch.extensions import db
@@ -87,7 +91,7 @@ def build_week_instance(day: date) -> dict:
                 "id": str(t.id),
                 "lat": t.lat,
                 "lon": t.lon,
-                "radius_km": min(t.radius_km, district.max_radius_km),
+                "radius_km": reach_km(t),
                 "subjects": t.subjects,
                 "levels": t.levels,
                 "max_periods": t.max_periods,
@@ -99,3 +103,29 @@ def build_week_instance(day: date) -> dict:
         "sessions": sessions,
         "fixed": fixed,
     }
+
+
+def mondays(first: date, last: date) -> list[date]:
+    """The Monday of every week that the range first..last touches."""
+    monday = week_of(first)[0]
+    out = []
+    while monday <= last:
+        out.append(monday)
+        monday += timedelta(days=7)
+    return out
+
+
+def in_range_session_ids(data: dict, monday: date, first: date, last: date) -> set[str]:
+    """The ids of the instance's sessions dated within first..last."""
+    return {s["id"] for s in data["sessions"] if first <= monday + timedelta(days=s["day"]) <= last}
+
+
+def range_instance(monday: date, first: date, last: date) -> tuple[dict, set[str]]:
+    """The week of `monday` cut to first..last: its sessions in the range (open ones to plan, booked
+    ones fixed), plus the week's other bookings, which still count toward each teacher's clashes and
+    weekly cap. Returns the instance and the ids of the sessions in the range (what coverage counts)."""
+    data = build_week_instance(monday)
+    in_range = in_range_session_ids(data, monday, first, last)
+    fixed = {f["session"] for f in data["fixed"]}
+    data["sessions"] = [s for s in data["sessions"] if s["id"] in in_range or s["id"] in fixed]
+    return data, in_range

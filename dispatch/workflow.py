@@ -28,7 +28,7 @@ from dispatch.district.service import district_now, get_district
 from dispatch.exceptions import Conflict, Invalid, NotFound
 from dispatch.extensions import db
 from dispatch.lessons import service as lessons
-from dispatch.lifecycle import Action, Moved, SessionStatus
+from dispatch.lifecycle import UNFILLED, Action, Moved
 from dispatch.live.outbox import announce_order
 from dispatch.offers import service as offers
 from dispatch.offers.models import Offer
@@ -213,26 +213,29 @@ def rating_code(user: User, session_id: int) -> tuple[str, datetime]:
 # --- The weekly plan and the clock ---------------------------------------------------------------------
 
 
-def offer_plan(planned: dict[int, int]) -> int:
-    """The weekly plan's offers: one per (order, planned teacher) with the sessions planned for them,
-    made like any wave's. `planned` maps session id to teacher id. Returns the number of offers."""
+def offer_plan(groups: dict[tuple[int, int], list[int]]) -> int:
+    """The weekly plan's offers: for each (order id, planned teacher id), one offer of the sessions planned
+    for them that still need a teacher (read in this transaction: one booked since the plan was made is
+    left out), made like any wave's. Returns the number of offers. The caller commits."""
     timeout = get_district().offer_timeout_min
-    sessions = db.session.scalars(
-        db.select(LessonSession).where(LessonSession.id.in_(list(planned))).order_by(LessonSession.id)
-    ).all()
-    grouped: dict[tuple[int, int], list[int]] = {}
-    for session in sessions:
-        if session.status in (SessionStatus.OPEN, SessionStatus.OFFERED):
-            grouped.setdefault((session.order_id, planned[session.id]), []).append(session.id)
-    moves: list[Moved] = []
-    for (order_id, teacher_id), session_ids in sorted(grouped.items()):
-        order = db.session.get(Order, order_id)
-        _offer, moved = offers.offer_sessions(
-            order, teacher_id, session_ids, offers.next_wave_number(order_id), timeout
+    ids = [s for session_ids in groups.values() for s in session_ids]
+    still = set(
+        db.session.scalars(
+            db.select(LessonSession.id).where(LessonSession.id.in_(ids), LessonSession.status.in_(UNFILLED))
         )
+    )
+    moves: list[Moved] = []
+    made = 0
+    for (order_id, teacher_id), session_ids in sorted(groups.items()):
+        wanted = sorted(s for s in session_ids if s in still)
+        if not wanted:
+            continue
+        order = db.session.get(Order, order_id)
+        _offer, moved = offers.offer_sessions(order, teacher_id, wanted, offers.next_wave_number(order_id), timeout)
         moves.extend(moved)
+        made += 1
     _settle(moves)
-    return len(grouped)
+    return made
 
 
 def tick(now: datetime | None = None) -> dict[str, int]:

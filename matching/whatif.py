@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import math
-from collections import defaultdict
 
 from matching.instance import Instance, InstanceError, parse_instance
 from matching.planner import Planner
@@ -62,25 +61,72 @@ def add_teachers(data: dict, specs: list[dict]) -> dict:
     return out
 
 
-def coverage_breakdown(inst: Instance, assignment: dict[int, int]) -> dict:
-    """Covered weight and sessions by area and by subject."""
-    rows: dict[str, dict] = {"by_area": defaultdict(lambda: [0.0, 0.0]), "by_subject": defaultdict(lambda: [0.0, 0.0])}
-    for s in range(inst.n_sessions):
-        w = float(inst.session_weight[s])
+FULL_LOAD = 24  # periods a week: one teacher-equivalent
+SUMS = ("covered", "weight", "sessions", "covered_sessions", "periods", "covered_periods")
+
+
+def coverage_breakdown(inst: Instance, assignment: dict[int, int], sessions=None) -> dict:
+    """Covered weight, sessions and periods by area and by subject (of `sessions`, default all).
+
+    Sums, so that the weeks of a range add up (merge_breakdowns); summarize() makes shares of them.
+    """
+    tables: dict[str, dict[str, dict]] = {"by_area": {}, "by_subject": {}}
+    for s in range(inst.n_sessions) if sessions is None else sessions:
+        covered = s in assignment
+        w, periods = float(inst.session_weight[s]), int(inst.session_periods[s])
         for name, key in (
             ("by_area", inst.school_area[inst.session_school[s]] or "all"),
             ("by_subject", inst.session_subject[s]),
         ):
-            rows[name][key][1] += w
-            if s in assignment:
-                rows[name][key][0] += w
-    return {
-        name: [
-            {"key": key, "covered": round(c, 3), "weight": round(w, 3), "coverage": round(c / w, 4) if w else 0.0}
-            for key, (c, w) in sorted(table.items())
-        ]
-        for name, table in rows.items()
-    }
+            row = tables[name].setdefault(key, dict.fromkeys(SUMS, 0))
+            row["weight"] += w
+            row["sessions"] += 1
+            row["periods"] += periods
+            if covered:
+                row["covered"] += w
+                row["covered_sessions"] += 1
+                row["covered_periods"] += periods
+    return tables
+
+
+def merge_breakdowns(parts: list[dict]) -> dict:
+    """The sum of several weeks' coverage_breakdown()."""
+    merged: dict[str, dict[str, dict]] = {"by_area": {}, "by_subject": {}}
+    for part in parts:
+        for name, table in part.items():
+            for key, row in table.items():
+                into = merged[name].setdefault(key, dict.fromkeys(SUMS, 0))
+                for field in SUMS:
+                    into[field] += row[field]
+    return merged
+
+
+def total(table: dict[str, dict]) -> dict:
+    """The sums of a table's rows (one row for the whole table)."""
+    return {field: sum(row[field] for row in table.values()) for field in SUMS}
+
+
+def summarize(table: dict[str, dict], weeks: int = 1) -> list[dict]:
+    """Rows sorted by key with shares and teacher-equivalents: periods a week / FULL_LOAD."""
+    rows = []
+    for key, r in sorted(table.items()):
+        unfilled = r["periods"] - r["covered_periods"]
+        rows.append(
+            {
+                "key": key,
+                "sessions": r["sessions"],
+                "covered_sessions": r["covered_sessions"],
+                "periods": r["periods"],
+                "covered_periods": r["covered_periods"],
+                "unfilled_periods": unfilled,
+                "covered": round(r["covered"], 3),
+                "weight": round(r["weight"], 3),
+                "coverage": round(r["covered"] / r["weight"], 4) if r["weight"] else 0.0,
+                "teacher_equivalents": round(r["covered_periods"] / FULL_LOAD / max(1, weeks), 2),
+                "unfilled_teacher_equivalents": round(unfilled / FULL_LOAD / max(1, weeks), 2),
+            }
+        )
+    return rows
 
 
 def what_if(data: dict, specs: list[dict], time_limit: float = 30.0, seed: int = 0, workers: int = 2) -> dict:
@@ -95,7 +141,7 @@ def what_if(data: dict, specs: list[dict], time_limit: float = 30.0, seed: int =
             "total_weight": float(inst.session_weight.sum()),
             "teachers": inst.n_teachers,
             "bound": result.bound,
-            **breakdown,
+            **{name: summarize(table) for name, table in breakdown.items()},
         }
     results["gain"] = results["with_added"]["coverage"] - results["current"]["coverage"]
     return results

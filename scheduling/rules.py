@@ -1,9 +1,13 @@
-"""Periods, weekly patterns, availability, travel time and the clash rule.
+"""Periods, weekly patterns, and the eligibility rules in their scalar form.
 
-The clash rule is the one of the matching format (FORMAT.md, rule 5): two
-sessions of one teacher on one day must not overlap, and when their schools
-differ the later one starts at least ceil(km / speed * 60) + buffer minutes
-after the earlier one ends.
+The rules of the matching format (FORMAT.md): a teacher teaches the session's
+subject and level (`qualified`), lives within reach of the school (`within_reach`),
+is available for the whole session (`within_availability`), has no clash
+(`clashes`: two sessions of one teacher on one day must not overlap, and when
+their schools differ the later one starts at least ceil(km / speed * 60) + buffer
+minutes after the earlier one ends) and stays within the weekly cap (`within_cap`).
+The booking path calls these one pair at a time; `scheduling.vectorised` is the
+same rules over whole arrays for the solver, tested to agree with these.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
+from scheduling.geo import distance_km
+from scheduling.tolerances import DISTANCE_EPSILON_KM
 
 LEVELS = ("SD", "SMP", "SMA", "SMK")
 
@@ -66,6 +73,22 @@ def expand_weekly(weekdays: Iterable[int], first: date, last: date, holidays: It
     return days
 
 
+def qualified(subjects: Iterable[str], levels: Iterable[str], subject: str, level: str) -> bool:
+    """The teacher teaches `subject` at `level` (any subject of theirs at any level of theirs)."""
+    return subject in subjects and level in levels
+
+
+def within_reach(km: float, radius_km: float, district_max_km: float | None = None) -> bool:
+    """The school, `km` away (geodesic), is within the teacher's own radius and the district's maximum."""
+    reach = radius_km if district_max_km is None else min(radius_km, district_max_km)
+    return km <= reach + DISTANCE_EPSILON_KM
+
+
+def within_cap(load_periods: int, extra_periods: int, cap: int) -> bool:
+    """`extra_periods` more on top of the week's `load_periods` stay within the weekly cap."""
+    return load_periods + extra_periods <= cap
+
+
 def within_availability(windows: Sequence[tuple[int, int, int]], day: int, start_min: int, end_min: int) -> bool:
     """True when [start, end) lies wholly inside one (day, start, end) window."""
     return any(d == day and a <= start_min and end_min <= b for d, a, b in windows)
@@ -74,6 +97,15 @@ def within_availability(windows: Sequence[tuple[int, int, int]], day: int, start
 def travel_minutes(km: float, speed_kmh: float, buffer_min: int) -> int:
     """Minutes a teacher needs between two different schools `km` apart."""
     return math.ceil(km / speed_kmh * 60) + buffer_min
+
+
+def clash_minutes(a_start: int, a_end: int, b_start: int, b_end: int, travel_min: int) -> bool:
+    """Rule 5 for two sessions on one day, with `travel_min` the minutes needed between their
+    schools (0 for one school): they overlap, or the gap between them is shorter than the drive."""
+    if a_start < b_end and b_start < a_end:
+        return True
+    gap = b_start - a_end if a_end <= b_start else a_start - b_end
+    return gap < travel_min
 
 
 @dataclass(frozen=True)
@@ -92,13 +124,10 @@ def clashes(a: Slot, b: Slot, speed_kmh: float, buffer_min: int, km: float | Non
     """FORMAT.md rule 5. `km` is the distance between the schools, computed if not given."""
     if a.day != b.day:
         return False
-    first, second = sorted((a, b), key=lambda s: (s.start_min, s.end_min))
-    if second.start_min < first.end_min:
-        return True
-    if first.school == second.school:
+    if a.start_min < b.end_min and b.start_min < a.end_min:
+        return True  # an overlap clashes even at one school, and needs no distance
+    if a.school == b.school:
         return False
     if km is None:
-        from scheduling.geo import distance_km
-
-        km = distance_km((first.lat, first.lon), (second.lat, second.lon))
-    return second.start_min - first.end_min < travel_minutes(km, speed_kmh, buffer_min)
+        km = distance_km((a.lat, a.lon), (b.lat, b.lon))
+    return clash_minutes(a.start_min, a.end_min, b.start_min, b.end_min, travel_minutes(km, speed_kmh, buffer_min))

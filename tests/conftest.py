@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 
+import flask_babel
 import pytest
 import sqlalchemy as sa
 from flask import g
@@ -85,6 +86,7 @@ def fresh_login_per_request(app) -> None:
     @app.before_request
     def _forget_user():
         g.pop("_login_user", None)
+        flask_babel.refresh()  # the language is chosen per request too
 
 
 def build_app(database: str):

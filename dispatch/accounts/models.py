@@ -23,6 +23,8 @@ class User(UserMixin, db.Model):
     school_id: Mapped[str | None] = mapped_column(ForeignKey("school.npsn"), index=True)
     teacher_id: Mapped[int | None] = mapped_column(ForeignKey("teacher.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The pages' language ("id" or "en"); None follows the browser's Accept-Language.
+    language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
 
     @property

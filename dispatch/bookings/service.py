@@ -40,7 +40,8 @@ from dispatch.orders.models import LessonSession, Order
 from dispatch.schools.models import School, school_blocked
 from dispatch.teachers.models import Teacher
 from scheduling import Slot, clashes, week_of, within_availability
-from scheduling.geo import distance_km
+from scheduling.geo import box_degrees, distance_km
+from scheduling.rules import qualified, within_cap, within_reach
 
 
 class BookingRefused(Conflict):
@@ -66,12 +67,11 @@ def rule_violation(
     order = session.order
     if teacher.status != "live":
         return "the teacher is paused"
-    if order.subject not in teacher.subjects or order.level not in teacher.levels:
+    if not qualified(teacher.subjects, teacher.levels, order.subject, order.level):
         return f"the teacher does not teach {order.subject} at {order.level}"
     km = distance_km((teacher.lat, teacher.lon), (school.lat, school.lon))
-    reach = reach_km(teacher)
-    if km > reach + 1e-9:
-        return f"the school is {km:.1f} km away, beyond the teacher's reach of {reach:g} km"
+    if not within_reach(km, teacher.radius_km, district.max_radius_km):
+        return f"the school is {km:.1f} km away, beyond the teacher's reach of {reach_km(teacher):g} km"
     if not within_availability(teacher.windows(), session.date.weekday(), session.start_min, session.end_min):
         return "the session lies outside the teacher's availability"
     new = Slot(session.date, session.start_min, session.end_min, school.npsn, school.lat, school.lon)
@@ -83,7 +83,7 @@ def rule_violation(
             return f"clashes with booked session {other.id} ({other.date} {other.start_min // 60:02d}:{other.start_min % 60:02d}), travel time included"
     monday, sunday = week_of(session.date)
     load = sum(o.periods for o, _ in booked if monday <= o.date <= sunday)
-    if load + session.periods > teacher.max_periods:
+    if not within_cap(load, session.periods, teacher.max_periods):
         return f"the weekly cap of {teacher.max_periods} periods would be exceeded ({load} booked that week)"
     return None
 
@@ -184,15 +184,15 @@ def claimable(teacher: Teacher, order: Order) -> list[LessonSession]:
 
 def open_orders_for(teacher: Teacher, limit: int = 200) -> list[tuple[Order, list[LessonSession]]]:
     """Orders with sessions the teacher could take: subject, level, reach, availability, no clash, cap."""
-    box = reach_km(teacher) / 100  # degrees, a generous box before the exact distance
+    box_lat, box_lon = box_degrees(teacher.lat, reach_km(teacher))  # a cheap box before the exact distance
     query = (
         db.select(Order)
         .join(School, Order.school_id == School.npsn)
         .where(Order.status.in_(("open", "partly_booked")))
         .where(Order.subject.in_(teacher.subjects), Order.level.in_(teacher.levels))
         .where(
-            School.lat.between(teacher.lat - box, teacher.lat + box),
-            School.lon.between(teacher.lon - box, teacher.lon + box),
+            School.lat.between(teacher.lat - box_lat, teacher.lat + box_lat),
+            School.lon.between(teacher.lon - box_lon, teacher.lon + box_lon),
         )
         .order_by(Order.urgent.desc(), Order.id)
     )

@@ -9,7 +9,7 @@ from flask import current_app
 
 from dispatch.district.models import DEFAULT_SUBJECTS, District, Kecamatan, Village
 from dispatch.extensions import db
-from scheduling.geo import distance_km
+from scheduling.geo import box_degrees, distance_km
 
 
 def _from_config() -> District:
@@ -69,10 +69,11 @@ def nearest_village(lat: float, lon: float, max_km: float = 15.0) -> Village | N
     home's or a school's kecamatan for coverage by area.
     """
     best, best_km = None, max_km
-    # A cheap box first: one degree is about 111 km.
-    box = max_km / 100
+    box_lat, box_lon = box_degrees(lat, max_km)  # a cheap box first
     candidates = db.session.scalars(
-        db.select(Village).where(Village.lat.between(lat - box, lat + box), Village.lon.between(lon - box, lon + box))
+        db.select(Village).where(
+            Village.lat.between(lat - box_lat, lat + box_lat), Village.lon.between(lon - box_lon, lon + box_lon)
+        )
     )
     for village in candidates:
         km = distance_km((lat, lon), (village.lat, village.lon))

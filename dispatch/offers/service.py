@@ -13,7 +13,7 @@ import heapq
 from datetime import timedelta
 
 from dispatch.bookings.models import Withdrawal
-from dispatch.bookings.service import book, claimable, open_future_sessions, reach_km
+from dispatch.bookings.service import book, claimable, open_future_sessions
 from dispatch.district.service import district_now, get_district
 from dispatch.exceptions import Conflict, NotFound
 from dispatch.extensions import db
@@ -23,7 +23,8 @@ from dispatch.orders.models import LessonSession, Order
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
 from scheduling import within_availability
-from scheduling.geo import distance_km
+from scheduling.geo import box_degrees, distance_km
+from scheduling.rules import qualified, within_reach
 
 WAVE_SIZE = 3
 
@@ -49,20 +50,20 @@ def _candidates(order: Order, limit: int) -> list[tuple[Teacher, list[int], bool
     already |= {t.id for t in school.blocked}
     favourites = {t.id for t in school.favourites}
     district_reach = get_district().max_radius_km
-    box = district_reach / 100
+    box_lat, box_lon = box_degrees(school.lat, district_reach)
     teachers = db.session.scalars(
         db.select(Teacher).where(
             Teacher.status == "live",
-            Teacher.lat.between(school.lat - box, school.lat + box),
-            Teacher.lon.between(school.lon - box, school.lon + box),
+            Teacher.lat.between(school.lat - box_lat, school.lat + box_lat),
+            Teacher.lon.between(school.lon - box_lon, school.lon + box_lon),
         )
     ).all()
     queue = []
     for teacher in teachers:
-        if teacher.id in already or order.subject not in teacher.subjects or order.level not in teacher.levels:
+        if teacher.id in already or not qualified(teacher.subjects, teacher.levels, order.subject, order.level):
             continue
         km = distance_km((teacher.lat, teacher.lon), (school.lat, school.lon))
-        if km > reach_km(teacher) + 1e-9:
+        if not within_reach(km, teacher.radius_km, district_reach):
             continue
         windows = teacher.windows()
         upper = sum(within_availability(windows, s.date.weekday(), s.start_min, s.end_min) for s in future)

@@ -1,6 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from dispatch.orders.models import ORDER_STATUSES, REASONS
+from dispatch.schools.places import teacher_name
 from dispatch.validation import HHMM, Level, Weekday, unique_items
 from scheduling import format_hhmm, parse_hhmm
 
@@ -63,6 +64,12 @@ class SessionOut(Schema):
     periods = fields.Integer()
     status = fields.String()
     teacher_id = fields.Integer(allow_none=True)
+    # For the school's page: who teaches it, and what the school and the clock said of it.
+    teacher_name = fields.Function(lambda s: teacher_name(s.teacher_id), allow_none=True)
+    checked_in_at = fields.DateTime(allow_none=True)
+    confirmed_at = fields.DateTime(allow_none=True)
+    flag = fields.String(allow_none=True)
+    recorded = fields.Function(lambda s: s.recorded_at is not None)
 
 
 class OrderOut(Schema):

@@ -1,114 +1,81 @@
-"""The weekly plan: every open session in a date range planned by the solver, then offered.
+"""Solver runs, the web side: write the run row and queue its job; cancel; nothing here solves.
 
-A run is a row; the work happens in a background thread with its own app context
-and database session, writing progress to the row as the solver improves, so
-`GET /matching/runs/<id>` shows it live. The planned teacher of each order gets
-one offer for the sessions planned for them; acceptance goes through the
-booking path like any other offer.
+The job runs in the worker process (dispatch/jobs.py, runs/worker.py). The row and the request's
+idempotency record commit in one transaction, and the job is queued only after that commit.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from datetime import timedelta
-
-from flask import Flask, current_app
-
+from dispatch.district.models import Kecamatan
+from dispatch.district.service import district_now
+from dispatch.exceptions import Conflict, Invalid, NotFound
 from dispatch.extensions import db
-from dispatch.planning import build_week_instance, week_of
-from dispatch.runs.models import MatchingRun
-from dispatch.sqlite import writing
-from dispatch.workflow import offer_plan
-from matching.candidates import build_candidates
-from matching.instance import parse_instance
-from matching.planner import Planner
-
-log = logging.getLogger(__name__)
+from dispatch.runs.models import FINISHED, MatchingRun, RunKind, RunStatus
+from dispatch.schools.models import School
+from dispatch.teachers.service import check_subjects
 
 
 def start_run(first, last, user_id: int) -> MatchingRun:
-    """Write the run row (the caller commits), then hand the work to a background thread after commit."""
-    run = MatchingRun(first=first, last=last, status="queued", created_by=user_id, detail={})
+    """A weekly plan of first..last: the run's row (the caller queues its job once it has committed)."""
+    return _queue(MatchingRun(kind=RunKind.PLAN, first=first, last=last, created_by=user_id))
+
+
+def start_what_if(first, last, add: list[dict], user_id: int) -> MatchingRun:
+    """A what-if, checked before anything is queued: the kecamatan exist, the subjects are the district's.
+    The new teachers live around their kecamatan's centre (or the middle of its schools)."""
+    specs = []
+    for i, spec in enumerate(add):
+        check_subjects(spec["subjects"], field=f"add_teachers.{i}.subjects")
+        lat, lon = _centre(spec["kecamatan_code"], f"add_teachers.{i}.kecamatan_code")
+        specs.append({**spec, "lat": lat, "lon": lon})
+    run = MatchingRun(kind=RunKind.WHAT_IF, first=first, last=last, created_by=user_id, params={"add_teachers": specs})
+    return _queue(run)
+
+
+def _queue(run: MatchingRun) -> MatchingRun:
+    run.status, run.detail = RunStatus.QUEUED, {}
+    run.created_at = district_now()  # like started_at and finished_at: district time, as every stored time
     db.session.add(run)
     db.session.flush()
     return run
 
 
-def launch(run_id: int) -> None:
-    app = current_app._get_current_object()
-    if app.config.get("MATCHING_RUN_INLINE"):
-        execute(app, run_id)  # tests: the same work, finished before the response
-        return
-    threading.Thread(target=execute, args=(app, run_id), daemon=True, name=f"matching-run-{run_id}").start()
+def _centre(code: str, field: str) -> tuple[float, float]:
+    kecamatan = db.session.get(Kecamatan, code)
+    if kecamatan is None:
+        raise Invalid(field, "unknown kecamatan")
+    if kecamatan.lat is not None and kecamatan.lon is not None:
+        return kecamatan.lat, kecamatan.lon
+    points = db.session.execute(db.select(School.lat, School.lon).where(School.kecamatan_code == code)).all()
+    if not points:
+        raise Invalid(field, "this kecamatan has no location and no school to place teachers by")
+    return sum(p.lat for p in points) / len(points), sum(p.lon for p in points) / len(points)
 
 
-def execute(app: Flask, run_id: int) -> None:
-    with app.app_context():
-        run = db.session.get(MatchingRun, run_id)
-        began = time.monotonic()
-        try:
-            run.status = "running"
-            db.session.commit()
-            _plan_weeks(app, run, began)
-            run.status = "done"
-        except Exception:  # noqa: BLE001 - a failed run is reported on its row, not lost
-            log.exception("matching run %s failed", run_id)
-            db.session.rollback()
-            run = db.session.get(MatchingRun, run_id)
-            run.status = "failed"
-        run.seconds = round(time.monotonic() - began, 2)
-        db.session.commit()
-        db.session.remove()
+def get_run(run_id: int) -> MatchingRun:
+    run = db.session.get(MatchingRun, run_id)
+    if run is None:
+        raise NotFound(f"No run {run_id}.")
+    return run
 
 
-def _plan_weeks(app: Flask, run: MatchingRun, began: float) -> None:
-    limit = app.config["MATCHING_TIME_LIMIT"]
-    monday = week_of(run.first)[0]
-    # coverage and bound are shares of the range's session weight, bookings included.
-    totals = {"sessions": 0, "assigned": 0, "covered": 0.0, "bound": 0.0, "weight": 0.0}
-    weeks = []
-    while monday <= run.last:
-        data = build_week_instance(monday)
-        data["sessions"] = [
-            s
-            for s in data["sessions"]
-            if run.first <= monday + timedelta(days=s["day"]) <= run.last
-            or s["id"] in {f["session"] for f in data["fixed"]}
-        ]
-        inst = parse_instance(data)
-        fixed = {f["session"] for f in data["fixed"]}
-        planner = Planner(inst, build_candidates(inst), seed=0, workers=app.config["MATCHING_WORKERS"])
-
-        covered_before, weight = totals["covered"], totals["weight"] + float(inst.session_weight.sum())
-
-        def progress(p, covered_before=covered_before, weight=weight):
-            run.coverage = round((covered_before + p.coverage) / weight, 4) if weight else 0.0
-            run.seconds = round(time.monotonic() - began, 2)
-            db.session.commit()
-
-        result = planner.solve(limit, progress=progress)
-        planned = {
-            inst.session_ids[s]: inst.teacher_ids[t]
-            for s, t in result.assignment.items()
-            if inst.session_ids[s] not in fixed
-        }
-        db.session.commit()  # end the reads; the offers are written holding the write lock (SQLite)
-        with writing():
-            run.offers += offer_plan({int(s): int(t) for s, t in planned.items()})
-            db.session.commit()
-        open_count = inst.n_sessions - len(fixed)
-        totals["sessions"] += open_count
-        totals["assigned"] += len(planned)
-        totals["covered"] += result.coverage
-        totals["bound"] += result.bound if result.bound is not None else float(inst.session_weight.sum())
-        totals["weight"] = weight
-        weeks.append({"week": monday.isoformat(), "sessions": open_count, "planned": len(planned), "coverage": result.coverage,
-                      "bound": result.bound, "iterations": result.iterations})  # fmt: skip
-        run.sessions, run.assigned = totals["sessions"], totals["assigned"]
-        run.coverage = round(totals["covered"] / weight, 4) if weight else 0.0
-        run.bound = round(min(1.0, totals["bound"] / weight), 4) if weight else None
-        run.detail = {"weeks": weeks}
-        db.session.commit()
-        monday += timedelta(days=7)
+def cancel_run(run_id: int) -> MatchingRun:
+    """A queued run is cancelled at once; a running one is asked to stop and the worker ends it
+    `cancelled` at its next check (about a second). A run that has already ended is a 409."""
+    run = get_run(run_id)
+    if run.status == RunStatus.QUEUED:
+        changed = db.session.execute(
+            db.update(MatchingRun)
+            .where(MatchingRun.id == run_id, MatchingRun.status == RunStatus.QUEUED)
+            .values(status=RunStatus.CANCELLED, finished_at=district_now(), cancel_requested=True)
+        ).rowcount
+        if changed:
+            db.session.refresh(run)
+            return run
+        db.session.refresh(run)  # the worker took it meanwhile: ask it to stop
+    if run.status == RunStatus.RUNNING:
+        run.cancel_requested = True
+        db.session.flush()
+    elif run.status in FINISHED and run.status != RunStatus.CANCELLED:
+        raise Conflict(f"Run {run_id} has already ended ({run.status}).")
+    return run

@@ -34,8 +34,9 @@ def stack():
             pytest.fail(f"GURU_REQUIRE_SERVICES is set but {reason}")
         pytest.skip(reason)
     folder = Path(tempfile.mkdtemp(prefix="guru-deploy-test-"))
-    # CLOCK_SECONDS short so that the clock's work shows within the tests' deadlines.
-    stack = Stack(folder, web=2, workers=0, CLOCK_SECONDS="0.2", SERVER_THREADS="200")
+    # CLOCK_SECONDS short so that the clock's work shows within the tests' deadlines; a plan searches for
+    # as long as MATCHING_TIME_LIMIT allows, so that a worker can be killed in the middle of one.
+    stack = Stack(folder, web=2, workers=1, CLOCK_SECONDS="0.2", SERVER_THREADS="200", MATCHING_TIME_LIMIT="600")
     try:
         stack.start_services()
         stack.start()

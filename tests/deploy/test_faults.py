@@ -6,13 +6,16 @@ and Redis, breaks one part, and asserts outcomes with generous deadlines (never 
 - PostgreSQL restarted: requests fail with 503 (not a hang, not a 500) and recover by themselves;
 - a web process killed (master and worker): its phones reconnect and miss nothing; it comes back;
 - a rolling restart under writes: no 5xx, nothing lost;
-- the clock in two processes: every due thing done exactly once.
+- the clock in two processes: every due thing done exactly once;
+- the job worker killed mid-plan: the run ends `failed`, the worker comes back and plans again.
 After each, the audit of bench/peak/audit.py finds nothing wrong.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import threading
 import uuid
 from datetime import timedelta
@@ -284,4 +287,50 @@ def test_the_clock_of_two_processes_does_each_due_thing_exactly_once(healthy, st
             assert waves == [1, 1, 1, 2, 2, 2], (order_id, waves)
             assert len({o.teacher_id for o in offers}) == 6, "a teacher offered the same order twice"
             assert {o.status for o in offers if o.wave == 1} == {"expired"}
+    assert_audit_clean(stack)
+
+
+def test_job_worker_killed_mid_plan_the_run_fails_and_the_worker_comes_back(healthy, stack_app):
+    from dispatch.demo import next_monday, seed_demo
+    from dispatch.district.service import district_today
+    from dispatch.runs.worker import STALE_ERROR
+
+    stack = healthy
+    with stack_app.app_context():
+        seed_demo(teachers=300, periods=3000, progress=lambda line: None)  # a week the planner searches long
+        admin = issue_token(f.user("district_admin", username=f"kantor-{uuid.uuid4().hex[:6]}"))
+        db.session.commit()
+        monday = next_monday(district_today())
+
+    def post_run(first, last) -> int:
+        response = requests.post(f"{stack.url}/api/v1/matching/runs", json={"from": first.isoformat(),
+                                 "to": last.isoformat()}, headers=bearer(admin), timeout=30)  # fmt: skip
+        assert response.status_code == 202, response.text
+        return response.json()["id"]
+
+    def run(run_id: int) -> dict:
+        return stack.get(f"/api/v1/matching/runs/{run_id}", admin).json()
+
+    run_id = post_run(monday, monday + timedelta(days=6))
+    (worker,) = stack.job_worker_pids()
+
+    def solving():
+        return run(run_id)["status"] == "running" and psutil.Process(worker).children()
+
+    wait_for(solving, 180, "the plan in the solver")
+    solvers = [p.pid for p in psutil.Process(worker).children()]
+    os.kill(worker, signal.SIGKILL)
+    # deploy/respawn starts the worker again; on start it fails the run its predecessor left running.
+    ended = wait_for(lambda: (r := run(run_id))["status"] in ("done", "failed", "cancelled") and r, 120, "the run")
+    assert (ended["status"], ended["error"]) == ("failed", STALE_ERROR)
+    wait_for(lambda: not any(psutil.pid_exists(pid) for pid in solvers), 60, "the orphaned solver ending")
+    assert stack.job_worker_pids() and worker not in stack.job_worker_pids()
+    # The new worker plans: an empty week ends done.
+    far = f.next_weekday(0, weeks_ahead=8)
+    again = post_run(far, far)
+    assert (
+        wait_for(lambda: (r := run(again))["status"] in ("done", "failed") and r, 120, "the next run")["status"]
+        == "done"
+    )
+    stack.wait_healthy()
     assert_audit_clean(stack)

@@ -1,0 +1,134 @@
+/* Shared by the pages: page data, escaping, the API with CSRF and Idempotency-Key, the live connection. */
+"use strict";
+(function () {
+  const dataNode = document.getElementById("page-data");
+  const DATA = dataNode ? JSON.parse(dataNode.textContent) : {};
+  const T = DATA.t || {};
+  const G = (window.guru = { DATA, T });
+
+  G.esc = (text) => {
+    const d = document.createElement("div");
+    d.textContent = text == null ? "" : String(text);
+    return d.innerHTML;
+  };
+  G.t = (key, values) => {
+    let text = T[key] || key;
+    for (const [name, value] of Object.entries(values || {})) text = text.split(`{${name}}`).join(String(value));
+    return text;
+  };
+  G.label = (status) => (T.labels && T.labels[status]) || status;
+  G.locale = document.documentElement.lang === "en" ? "en-GB" : "id-ID";
+
+  // Lesson times are the district's wall clock (naive ISO). The district's offset from UTC comes with
+  // the page, so a countdown is right whatever time zone the phone is set to, even from the offline copy.
+  const naiveMs = (iso) => Date.parse(String(iso).slice(0, 19) + "Z");
+  const offsetMs = DATA.server_now ? naiveMs(DATA.server_now) - DATA.server_epoch_ms : 0;
+  G.districtNowMs = () => Date.now() + offsetMs;
+  G.naiveMs = naiveMs;
+  G.dateOf = (iso) => new Date(naiveMs(String(iso).slice(0, 10) + "T00:00:00"));
+  G.formatDate = (iso) =>
+    G.dateOf(iso).toLocaleDateString(G.locale, { weekday: "long", day: "numeric", month: "short", timeZone: "UTC" });
+  G.weekdayName = (day) =>
+    new Date(Date.UTC(2024, 0, 1 + day)).toLocaleDateString(G.locale, { weekday: "long", timeZone: "UTC" });
+
+  // A key for every action: a retried or queued request does its work once (Idempotency-Key).
+  G.newKey = () => {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  };
+
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  G.csrf = () => (csrfMeta ? csrfMeta.content : "");
+  G.refreshCsrf = async () => {
+    const response = await fetch("/csrf", { credentials: "same-origin", cache: "no-store" });
+    if (response.ok && csrfMeta) csrfMeta.content = (await response.json()).csrf_token;
+  };
+
+  // A write through the API with the page's cookie session. Resolves {ok, status, body};
+  // rejects only when the network is gone (the caller may queue it).
+  G.api = async (method, url, body, key) => {
+    const send = () => {
+      const headers = { "X-CSRFToken": G.csrf() };
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      if (key) headers["Idempotency-Key"] = key;
+      return fetch(url, { method, headers, credentials: "same-origin",
+                          body: body === undefined ? undefined : JSON.stringify(body) });
+    };
+    let response = await send();
+    if (response.status === 400 && response.headers.get("content-type")?.includes("json")) {
+      const first = await response.clone().json().catch(() => ({}));
+      if (first.errors && first.errors.headers && first.errors.headers["X-CSRFToken"]) {
+        await G.refreshCsrf(); // an old page or a queued action: fetch a fresh token once
+        response = await send();
+      }
+    }
+    const parsed = await response.json().catch(() => ({}));
+    return { ok: response.ok, status: response.status, body: parsed };
+  };
+  G.getJson = async (url) => {
+    const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    if (!response.ok) throw new Error(String(response.status));
+    return response.json();
+  };
+
+  // API messages are English; the pages say the known ones in the page's language.
+  G.apiMessage = (text) => {
+    if (!text) return G.t("failed");
+    for (const [pattern, key] of G.MESSAGES) {
+      const match = String(text).match(pattern);
+      if (match) return G.t(key, match.groups || {});
+    }
+    return text;
+  };
+  G.MESSAGES = [
+    [/^Missing data for required field/, "m_required"],
+    [/^Field may not be null/, "m_required"],
+    [/^Not a valid date/, "m_date"],
+    [/^time must be/, "m_time"],
+    [/^must be after start/, "m_after_start"],
+    [/^must not be before from/, "m_until"],
+    [/^(?<when>\S+ \S+) is in the past/, "m_past"],
+    [/^overlaps another session/, "m_overlap"],
+    [/^give either sessions or weekly/, "m_one_way"],
+    [/^the pattern gives no dates/, "m_no_dates"],
+    [/^the pattern gives (?<n>\d+) sessions/, "m_too_many"],
+    [/^Length must be between/, "m_length"],
+    [/^Shorter than minimum length/, "m_length"],
+    [/^Must be one of/, "m_one_of"],
+    [/is an (?<level>\S+); its orders are/, "m_level"],
+    [/not on the district's list|unknown subject/i, "m_subject"],
+    [/^you are (?<m>\d+) m from the school; check-in works within (?<allowed>\d+) m/, "m_too_far"],
+    [/^Check-in opens 30 minutes/, "m_too_early"],
+    [/^Check in first/, "m_check_in_first"],
+    [/taken/, "m_taken"],
+    [/expired/, "m_expired"],
+    [/cancelled/, "m_cancelled"],
+    [/clash|overlap|travel/i, "m_clash"],
+    [/already started/, "m_started"],
+    [/once it has started/, "m_not_started"],
+  ];
+
+  // The live connection: the cookie session is the login (no token in the page).
+  G.live = () => {
+    const live = document.getElementById("live");
+    const net = document.getElementById("net");
+    // Without signal one badge says so ("offline"); the connection's own state would only repeat it.
+    const showNet = () => { if (net) { net.hidden = navigator.onLine; live.hidden = !navigator.onLine; } };
+    window.addEventListener("online", showNet);
+    window.addEventListener("offline", showNet);
+    showNet();
+    if (typeof io === "undefined") return null;
+    const socket = io({ transports: ["websocket", "polling"] });
+    socket.on("connect", () => { live.textContent = G.t("connected"); live.dataset.state = "on"; G.onConnect && G.onConnect(); });
+    socket.on("disconnect", () => { live.textContent = G.t("reconnecting"); live.dataset.state = "off"; });
+    socket.on("connect_error", () => { live.textContent = G.t("not_connected"); live.dataset.state = "off"; });
+    return socket;
+  };
+
+  G.say = (node, text, good) => {
+    node.textContent = text;
+    node.classList.toggle("good", !!good);
+    node.classList.toggle("bad", !good);
+  };
+})();

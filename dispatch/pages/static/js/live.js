@@ -1,0 +1,3 @@
+/* Pages that only show the connection state (the district placeholder, the rating card). */
+"use strict";
+window.guru.live();
