@@ -116,12 +116,13 @@ class Stack:
 
         if self.process is None:
             return []
+        shells = {"sh", "dash", "bash", "respawn"}  # honcho's `sh -c` and deploy/respawn: the same command line
         found = []
         for proc in psutil.Process(self.process.pid).children(recursive=True):
             try:
-                cmdline = proc.cmdline()
                 parent = proc.parent()
-                if "jobs-worker" in cmdline and parent is not None and "jobs-worker" not in parent.cmdline():
+                # The worker itself: not a shell, started by respawn's shell (its solvers are its forks).
+                if "jobs-worker" in proc.cmdline() and proc.name() not in shells and parent and parent.name() in shells:
                     found.append(proc.pid)
             except psutil.Error:
                 continue

@@ -321,7 +321,10 @@ def test_job_worker_killed_mid_plan_the_run_fails_and_the_worker_comes_back(heal
     solvers = [p.pid for p in psutil.Process(worker).children()]
     os.kill(worker, signal.SIGKILL)
     # deploy/respawn starts the worker again; on start it fails the run its predecessor left running.
-    ended = wait_for(lambda: (r := run(run_id))["status"] in ("done", "failed", "cancelled") and r, 120, "the run")
+    try:
+        ended = wait_for(lambda: (r := run(run_id))["status"] in ("done", "failed", "cancelled") and r, 120, "the run")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{stack.log(6000)}") from None
     assert (ended["status"], ended["error"]) == ("failed", STALE_ERROR)
     wait_for(lambda: not any(psutil.pid_exists(pid) for pid in solvers), 60, "the orphaned solver ending")
     assert stack.job_worker_pids() and worker not in stack.job_worker_pids()
