@@ -93,6 +93,10 @@ class Config:
     LATE_WITHDRAWAL_HOURS = _env_int("LATE_WITHDRAWAL_HOURS", 24)
     CHECKIN_DISTANCE_M = _env_int("CHECKIN_DISTANCE_M", 300)
     CHECKIN_GRACE_MIN = _env_int("CHECKIN_GRACE_MIN", 15)
+    # The district office's map: kecamatan polygons (GeoJSON, properties `code` and `level`).
+    DISTRICT_BOUNDARIES = os.environ.get("DISTRICT_BOUNDARIES") or str(
+        BASE_DIR / "dispatch" / "data" / "bungo" / "bungo_kecamatan_boundaries.geojson"
+    )
 
     # OpenAPI (flask-smorest); Swagger UI is served from the installed
     # swagger-ui-bundle package, never from a CDN.

@@ -49,6 +49,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.offers.views import blp as offers_blp
     from dispatch.orders.views import blp as orders_blp
     from dispatch.ratings.views import blp as ratings_blp
+    from dispatch.reports.views import blp as reports_blp
     from dispatch.runs.views import blp as runs_blp
     from dispatch.schools.views import blp as schools_blp
     from dispatch.teachers.views import blp as teachers_blp
@@ -66,9 +67,11 @@ def create_app(config: type[Config] | Config) -> Flask:
         coverage_blp,
         runs_blp,
         imports_blp,
+        reports_blp,
     ):
         api.register_blueprint(blueprint)
 
+    from dispatch.pages import district as _district_pages  # noqa: F401  (the /dinas routes, on the blueprint)
     from dispatch.pages.views import bp as pages_bp
 
     app.register_blueprint(pages_bp)

@@ -24,6 +24,8 @@ from datetime import datetime
 
 from dispatch.accounts.models import User
 from dispatch.bookings import service as bookings
+from dispatch.district import service as district
+from dispatch.district.models import Kecamatan
 from dispatch.district.service import district_now, get_district
 from dispatch.exceptions import Conflict, Invalid, NotFound
 from dispatch.extensions import db
@@ -174,6 +176,8 @@ def claim_order(teacher_id: int, order_id: int, session_ids: list[int] | None) -
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound(f"No order {order_id}.")
+    if not district.kecamatan_live(order.school.kecamatan_code):
+        raise Conflict(district.NOT_LIVE)  # say why, rather than "nothing open for you"
     if session_ids is None:
         session_ids = [s.id for s in bookings.claimable(db.session.get(Teacher, teacher_id), order)]
         if not session_ids:
@@ -208,6 +212,24 @@ def rating_code(user: User, session_id: int) -> tuple[str, datetime]:
     session = lessons.own_session(user, session_id)
     _settle(lessons.hold_if_started(session, district_now()))
     return lessons.rating_code(user, session_id)
+
+
+# --- The district office ------------------------------------------------------------------------------
+
+
+def switch_kecamatan(code: str, live: bool) -> Kecamatan:
+    """Rollout, one kecamatan at a time. Off: its schools' open offers close as cancelled and their
+    sessions go back to open (bookings stand). On: its urgent orders still waiting are offered at once;
+    the rest wait for the weekly plan or a teacher's claim, like any order."""
+    kecamatan, changed = district.set_kecamatan_live(code, live)
+    if not changed:
+        return kecamatan
+    if live:
+        _settle([], waves=orders.urgent_orders_waiting_in(code))
+    else:
+        moves, order_ids = offers.close_offers_in_kecamatan(code)
+        _settle(moves, waves=order_ids)  # a wave finds nobody there (not live), then releases what was offered
+    return kecamatan
 
 
 # --- The weekly plan and the clock ---------------------------------------------------------------------

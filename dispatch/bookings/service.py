@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from sqlalchemy import update
 
 from dispatch.bookings.models import Withdrawal
-from dispatch.district.service import district_now, get_district
+from dispatch.district.service import NOT_LIVE, district_now, get_district, kecamatan_live
 from dispatch.exceptions import Conflict, NotFound
 from dispatch.extensions import db
 from dispatch.lifecycle import (
@@ -67,6 +67,8 @@ def rule_violation(
     order = session.order
     if teacher.status != "live":
         return "the teacher is paused"
+    if not kecamatan_live(school.kecamatan_code):
+        return NOT_LIVE
     if not qualified(teacher.subjects, teacher.levels, order.subject, order.level):
         return f"the teacher does not teach {order.subject} at {order.level}"
     km = distance_km((teacher.lat, teacher.lon), (school.lat, school.lon))

@@ -14,6 +14,9 @@ DEFAULT_SUBJECTS = [
 ]  # fmt: skip
 
 
+DEFAULT_EQUITY_FLOOR = 0.8
+
+
 class District(db.Model):
     """One row: the district this deployment serves and its policy."""
 
@@ -36,6 +39,11 @@ class District(db.Model):
     checkin_grace_min: Mapped[int] = mapped_column(Integer)
     subjects: Mapped[list[str]] = mapped_column(JSON)
     holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Equity: the weekly plan keeps every kecamatan's coverage at least this share of the district's
+    # (0.80: the worst at least 80% of the district's); None plans for coverage alone.
+    equity_floor: Mapped[float | None] = mapped_column(
+        Float, default=DEFAULT_EQUITY_FLOOR, server_default=str(DEFAULT_EQUITY_FLOOR)
+    )
 
     def holiday_dates(self) -> list[date]:
         return [date.fromisoformat(d) for d in self.holidays or []]

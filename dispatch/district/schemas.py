@@ -25,6 +25,13 @@ class DistrictOut(Schema):
     checkin_grace_min = fields.Integer()
     subjects = fields.List(fields.String())
     holidays = fields.List(fields.String())
+    equity_floor = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "the weekly plan keeps each kecamatan's coverage at least this share of the "
+            "district's (default 0.80); null plans for coverage alone"
+        },
+    )
 
 
 class DistrictPatch(Schema):
@@ -44,6 +51,7 @@ class DistrictPatch(Schema):
         validate=[validate.Length(min=1), unique_items],
     )
     holidays = fields.List(fields.Date(), validate=validate.Length(max=400))
+    equity_floor = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(0, 1))
 
 
 class KecamatanOut(Schema):

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from dispatch.district.models import DEFAULT_SUBJECTS, District, Kecamatan, Village
+from dispatch.district.models import DEFAULT_EQUITY_FLOOR, DEFAULT_SUBJECTS, District, Kecamatan, Village
+from dispatch.exceptions import NotFound
 from dispatch.extensions import db
 from scheduling.geo import box_degrees, distance_km
 
@@ -30,6 +31,7 @@ def _from_config() -> District:
         checkin_grace_min=cfg["CHECKIN_GRACE_MIN"],
         subjects=list(DEFAULT_SUBJECTS),
         holidays=[],
+        equity_floor=DEFAULT_EQUITY_FLOOR,
     )
 
 
@@ -84,3 +86,30 @@ def nearest_village(lat: float, lon: float, max_km: float = 15.0) -> Village | N
 
 def kecamatan_exists(code: str) -> bool:
     return db.session.get(Kecamatan, code) is not None
+
+
+# --- Rollout -------------------------------------------------------------------------------------
+# A school in a kecamatan not yet live may post orders (the district sees the need, counted in
+# coverage), but nothing is dispatched to or planned for them: no offer, no claim, no booking, no
+# weekly plan, until the kecamatan goes live. Bookings made before it was switched off stand.
+
+NOT_LIVE = "the school's kecamatan is not live yet (rollout): its orders wait until the district switches it on"
+
+
+def kecamatan_live(code: str | None) -> bool:
+    """Dispatch runs for schools here. A school with no kecamatan, or one the district does not list, is live."""
+    if code is None:
+        return True
+    kecamatan = db.session.get(Kecamatan, code)
+    return kecamatan is None or kecamatan.live
+
+
+def set_kecamatan_live(code: str, live: bool) -> tuple[Kecamatan, bool]:
+    """Switch one kecamatan; returns it and whether anything changed. The caller (the workflow) commits."""
+    kecamatan = db.session.get(Kecamatan, code, with_for_update=True)
+    if kecamatan is None:
+        raise NotFound(f"No kecamatan {code}.")
+    changed = kecamatan.live != live
+    kecamatan.live = live
+    db.session.flush()
+    return kecamatan, changed

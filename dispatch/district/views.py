@@ -1,5 +1,5 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from dispatch.accounts.auth import roles_required
 from dispatch.district.models import Kecamatan
@@ -7,6 +7,7 @@ from dispatch.district.schemas import DistrictOut, DistrictPatch, KecamatanOut, 
 from dispatch.district.service import ensure_district, get_district
 from dispatch.extensions import db
 from dispatch.idempotency import write_operation
+from dispatch.workflow import switch_kecamatan
 
 blp = Blueprint("district", __name__, url_prefix="/api/v1", description="District policy, kecamatan and rollout")
 
@@ -48,10 +49,8 @@ class KecamatanByCode(MethodView):
     @blp.arguments(KecamatanPatch)
     @blp.response(200, KecamatanOut)
     def patch(self, data, code):
-        """Switch a kecamatan live or not (rollout: town first, villages later)."""
-        kecamatan = db.session.get(Kecamatan, code)
-        if kecamatan is None:
-            abort(404, message=f"No kecamatan {code}.")
-        kecamatan.live = data["live"]
-        db.session.flush()
-        return kecamatan
+        """Switch a kecamatan live or not (rollout: town first, villages later). A school in a kecamatan not
+        live may post orders, which count in coverage, but nothing is dispatched to or planned for them
+        (no offer, claim, booking or weekly plan) until it is live. Switching off closes its open offers
+        (as cancelled); bookings stand. Switching on offers its waiting urgent orders at once."""
+        return switch_kecamatan(code, data["live"])

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from dispatch.bookings.models import Withdrawal
 from dispatch.bookings.service import book, claimable, open_future_sessions
-from dispatch.district.service import district_now, get_district
+from dispatch.district.service import district_now, get_district, kecamatan_live
 from dispatch.exceptions import Conflict, NotFound
 from dispatch.extensions import db
 from dispatch.lifecycle import Action, Moved, OfferStatus, OrderStatus, SessionStatus, move
@@ -110,8 +110,8 @@ def next_wave_number(order_id: int) -> int:
 
 def send_wave(order: Order) -> tuple[list[Offer], list[Moved]]:
     """Offer the order to the next few teachers who can take it now. The caller commits."""
-    if order.status in WAVE_DONE:
-        return [], []
+    if order.status in WAVE_DONE or not kecamatan_live(order.school.kecamatan_code):
+        return [], []  # a kecamatan not yet live: nothing is dispatched there (rollout)
     district = get_district()
     minutes = district.urgent_offer_timeout_min if order.urgent else district.offer_timeout_min
     wave = next_wave_number(order.id)
@@ -173,6 +173,24 @@ def close_order_offers(order_id: int, action: Action) -> list[Moved]:
         moves.append(move(offer, action))
         offer.closed_at = district_now()
     return moves
+
+
+def close_offers_in_kecamatan(code: str) -> tuple[list[Moved], set[int]]:
+    """A kecamatan switched off: its schools' open offers close as cancelled. The moves, and the orders
+    whose offered sessions the caller releases."""
+    due = db.session.scalars(
+        db.select(Offer)
+        .join(Order, Offer.order_id == Order.id)
+        .join(School, Order.school_id == School.npsn)
+        .where(Offer.status == OfferStatus.OPEN, School.kecamatan_code == code)
+        .order_by(Offer.id)
+    ).all()
+    moves = []
+    for offer in due:
+        moves.append(move(offer, Action.CANCEL))
+        offer.closed_at = district_now()
+    db.session.flush()
+    return moves, {offer.order_id for offer in due}
 
 
 def open_offers(teacher_id: int) -> list[Offer]:

@@ -162,3 +162,17 @@ def expire_started_unfilled(now) -> list[Moved]:
 
 def booked_teacher_ids(order: Order) -> set[int]:
     return {s.teacher_id for s in order.sessions if s.teacher_id is not None and s.status in FILLED}
+
+
+def urgent_orders_waiting_in(kecamatan_code: str) -> list[int]:
+    """Urgent orders of the kecamatan's schools with sessions still to fill and not started: a kecamatan
+    that goes live offers them at once, as it would have when they were posted."""
+    now = district_now()
+    rows = db.session.execute(
+        db.select(Order.id, LessonSession.date, LessonSession.start_min)
+        .join(LessonSession, LessonSession.order_id == Order.id)
+        .join(School, Order.school_id == School.npsn)
+        .where(School.kecamatan_code == kecamatan_code, Order.urgent.is_(True))
+        .where(LessonSession.status.in_(tuple(UNFILLED)), LessonSession.date >= now.date())
+    ).all()
+    return sorted({order_id for order_id, day, start in rows if at(day, start) > now})

@@ -259,9 +259,3 @@ def qr_svg(text: str) -> str:
     segno.make(text, error="m").save(out, kind="svg", scale=10, border=2, xmldecl=False, svgns=True,
                                      title=_("Kode QR untuk menilai pelajaran"))  # fmt: skip
     return out.getvalue().decode()
-
-
-@bp.get("/dinas")
-@role_page("district_admin")
-def district():
-    return render_template("pages/district.html", data=page_data())
