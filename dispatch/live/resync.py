@@ -39,6 +39,9 @@ class ResyncMixin:
                     self._redis_connect()
                     self.pubsub.subscribe(self.channel)
                     subscribed = True
+                    if hasattr(self, "_retry_at"):
+                        # Redis answers again: a publisher waiting out a backoff may publish at once.
+                        self._retry_at = 0.0
                     if lost_at is not None:
                         self._resync_local_clients(time.monotonic() - lost_at)
                         lost_at = None
