@@ -161,8 +161,8 @@ def main() -> int:
         probe = Probe(stack.url, token)
         probe.start()
         fault_window = None
+        time.sleep(spawn_seconds + 60 * args.minutes * 0.4)  # in the morning rush, before the afternoon
         if args.fault != "none":
-            time.sleep(spawn_seconds + 60 * args.minutes * 0.4)  # in the morning rush, before the afternoon
             fault_window = inject(args.fault, stack, args.outage)
         load_during = os.getloadavg()
         locust.wait(run_seconds + 300)
