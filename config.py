@@ -31,8 +31,28 @@ def database_url(url: str | None) -> str:
     return url
 
 
+# Keys that are public knowledge (the old built-in default, the tests' key): never sign anything real.
+KNOWN_SECRET_KEYS = frozenset({"dev-only-secret-change-me", "testing-secret", "change-me", "secret", ""})
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value.lower() not in ("0", "false", "no", "off")
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-secret-change-me"
+    # No built-in key: production refuses to start without one; development makes one per instance
+    # folder (instance/secret_key, mode 0600) so that no well-known key ever signs a cookie or token.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR") or BASE_DIR / "instance")
+    GENERATE_SECRET_KEY = False  # development only: make and keep a random key in INSTANCE_DIR
+    ALLOW_DEMO_PASSWORDS = False  # the demo district's printed passwords work in development only
+    # Behind a reverse proxy, how many proxies set X-Forwarded-For / -Proto (the login and rating limits
+    # count by the client's address, so it must be the real one). 0: the peer address is the client.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    # The address students' phones open (the rating QR): e.g. https://guru.bungokab.go.id.
+    # Empty: the address the request came in on.
+    PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "").rstrip("/")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
 
     # --- Production: fail fast, recover alone (README "Production") ---
@@ -77,6 +97,13 @@ class Config:
     TOKEN_MAX_AGE = _env_int("TOKEN_MAX_AGE", 7 * 24 * 3600)
     PASSWORD_HASH_METHOD = "scrypt"
     SESSION_COOKIE_SAMESITE = "Lax"  # the pages' cookie is not sent on other sites' POSTs
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SECURE = False  # production: True (HTTPS only); development serves plain http
+    HTTPS_ONLY = False  # production: redirect to https and send HSTS (flask-talisman)
+    # CSRF (Flask-WTF) on every cookie-authenticated write; bearer-token calls carry no cookie and are exempt.
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session, which a password change ends anyway
+    WTF_CSRF_CHECK_DEFAULT = False  # checked in one before_request hook that knows about bearer tokens
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # CSV imports; anything bigger is a mistake
 
     # District defaults: the first start writes them into the district row, where
@@ -107,15 +134,22 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/static/"
+    API_SPEC_OPTIONS = {
+        "info": {
+            "description": (
+                'Times of day are local district time ("HH:MM"), dates ISO ("2026-01-05"). '
+                "**Every instant** (created_at, expires_at, valid_until, checked_in_at, ...) **is ISO 8601 with "
+                'its offset, in the district\'s time zone** ("2026-01-05T07:30:00+07:00"). '
+                "Bad input is a 400 or 422 whose `errors` name each field (JSON numbers and booleans are "
+                'strict: "1.5" is not a number, "yes" is not a boolean; unknown query parameters are '
+                "refused). Writes from the pages' cookie session carry the `X-CSRFToken` header; bearer-token "
+                "calls do not need it. Too many failed logins: 429 with Retry-After."
+            )
+        }
+    }
 
     BABEL_DEFAULT_LOCALE = "id"
     LANGUAGES = ("id", "en")  # Indonesian first; the catalogues live in dispatch/translations
-
-    # CSRF (Flask-WTF): checked for every write that carries the pages' cookie session, not for
-    # bearer-token API calls (dispatch/pages/security.py). The token lives as long as the session:
-    # a teacher's phone sends queued actions hours later, when the signal returns.
-    WTF_CSRF_CHECK_DEFAULT = False
-    WTF_CSRF_TIME_LIMIT = None
 
     # The weekly plan: solver seconds per week planned, and CP-SAT workers. A what-if plans each
     # week twice (as it is, and with the added teachers) with the same limit by default, so its
@@ -137,23 +171,42 @@ class Config:
     # teachers' requests come first and the solver has every cycle they leave (bench/jobs.py).
     JOBS_SOLVER_NICE = _env_int("JOBS_SOLVER_NICE", 10)
 
-    # Students rate without an account: limit per client address. With several processes, point
-    # the limiter at Redis (RATELIMIT_STORAGE_URI=redis://...) so they share the counts.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATINGS_RATE_LIMIT = os.environ.get("RATINGS_RATE_LIMIT", "30 per minute")
+    # Limits (Flask-Limiter): counts in Redis when REDIS_URL is set, so several processes share them;
+    # in memory otherwise, and in memory for a while if Redis goes away (never a 500 for it).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on every 429
+    RATELIMIT_KEY_PREFIX = "guru-limits"
+    # Failed logins (successful ones never count): per username, and per client address.
+    LOGIN_LIMIT_PER_USERNAME = os.environ.get("LOGIN_LIMIT_PER_USERNAME", "10 per 15 minutes")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "60 per 15 minutes")
+    # Ratings: once per device per lesson is the rule; the address limit only stops floods. A class of
+    # 40 behind one school network sends 40 in a minute or two, so an address gets 120 a minute and
+    # 600 an hour (bench/security.py); each lesson's code takes at most RATINGS_PER_CODE (district setting).
+    RATINGS_RATE_LIMIT = os.environ.get("RATINGS_RATE_LIMIT", "120 per minute; 600 per hour")
+    RATINGS_PER_CODE = _env_int("RATINGS_PER_CODE", 60)
+    # Dates of lessons and plans at most this many days ahead (district setting).
+    DATE_HORIZON_DAYS = _env_int("DATE_HORIZON_DAYS", 400)
 
 
 class DevelopmentConfig(Config):
-    pass
+    GENERATE_SECRET_KEY = True
+    ALLOW_DEMO_PASSWORDS = True
 
 
 class ProductionConfig(Config):
-    pass
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    HTTPS_ONLY = _env_bool("HTTPS_ONLY", True)
 
 
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"
+    ALLOW_DEMO_PASSWORDS = True  # tests/dispatch/test_cli_migrations.py logs in as the demo admin
+    # Flask-WTF's advice for tests; the pages' tests (tests/pages/conftest.py), the CSRF tests and the real
+    # servers of the browser tests run with it on.
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = None  # tests that use Redis say so

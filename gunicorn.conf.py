@@ -21,6 +21,13 @@ control_socket_disable = True
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
+def on_starting(server):
+    from config import selected_config
+    from dispatch.secret_key import refuse_weak_key
+
+    refuse_weak_key(selected_config())  # production without a real SECRET_KEY: one line, and no server
+
+
 def post_worker_init(worker):
     import gc
 

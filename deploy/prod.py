@@ -42,12 +42,22 @@ def web_ports(port: int, count: int) -> list[int]:
     return [port + 1 + i for i in range(count)]
 
 
-def render_nginx(state: Path, listen: int, ports: list[int], worker_processes: int = 1) -> str:
-    """nginx.conf for the web processes on `ports` (127.0.0.1), listening on `listen`."""
+def render_nginx(
+    state: Path, listen: int, ports: list[int], worker_processes: int = 1, tls: tuple[str, str] | None = None
+) -> str:
+    """nginx.conf for the web processes on `ports` (127.0.0.1), listening on `listen` (HTTPS with `tls`:
+    the certificate and key files)."""
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=3s;" for p in ports)
-    text = string.Template(TEMPLATE.read_text()).safe_substitute(
-        state=str(state), listen=str(listen), upstream_servers=servers, worker_processes=str(worker_processes)
+    tls_lines = (
+        f"        ssl_certificate {tls[0]};\n        ssl_certificate_key {tls[1]};\n"
+        "        ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_session_cache shared:guru_tls:10m;\n"
+        if tls
+        else ""
     )
+    text = string.Template(TEMPLATE.read_text()).safe_substitute(
+        state=str(state), listen=str(listen), upstream_servers=servers, worker_processes=str(worker_processes),
+        ssl=" ssl" if tls else "", tls=tls_lines,
+    )  # fmt: skip
     assert "${" not in text, "a placeholder of nginx.conf.template was not filled in"
     return text
 
@@ -96,9 +106,14 @@ def _database_and_redis(args, state: Path, own: list) -> tuple[str, str]:
     return database, redis_url
 
 
-def _child_environment(database: str, redis_url: str) -> dict[str, str]:
+def _child_environment(database: str, redis_url: str, tls: bool) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("GURU_CONFIG", "production")
+    if not tls:
+        # Plain HTTP on this port (a trial, or a TLS load balancer in front that the operator vouches for):
+        # production's redirect to https and secure-only cookies would lock everyone out.
+        env.setdefault("HTTPS_ONLY", "0")
+        env.setdefault("SESSION_COOKIE_SECURE", "0")
     env["DATABASE_URL"] = database
     env["REDIS_URL"] = redis_url
     env.setdefault("RATELIMIT_STORAGE_URI", redis_url)  # limits counted across processes
@@ -109,6 +124,8 @@ def _child_environment(database: str, redis_url: str) -> dict[str, str]:
 
 
 def start(args) -> int:
+    if bool(args.tls_cert) != bool(args.tls_key):
+        sys.exit("deploy: --tls-cert and --tls-key go together")
     state = Path(args.state).resolve()
     state.mkdir(parents=True, exist_ok=True)
     (state / "nginx-tmp").mkdir(exist_ok=True)
@@ -137,10 +154,14 @@ def start(args) -> int:
     signal.signal(signal.SIGINT, _stop)
     try:
         database, redis_url = _database_and_redis(args, state, own)
-        env = _child_environment(database, redis_url)
+        tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+        if tls is None:
+            print("deploy: plain HTTP (no --tls-cert): fine for a trial; for phones, give nginx a certificate "
+                  "(--tls-cert/--tls-key) or put an HTTPS load balancer in front", flush=True)  # fmt: skip
+        env = _child_environment(database, redis_url, tls is not None)
         print("deploy: migrations (flask db upgrade)", flush=True)
         subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True)
-        (state / "nginx.conf").write_text(render_nginx(state, args.port, ports, args.nginx_workers))
+        (state / "nginx.conf").write_text(render_nginx(state, args.port, ports, args.nginx_workers, tls))
         (state / "Procfile").write_text(procfile(state, ports, args.workers, args.nginx))
         (state / "deploy.json").write_text(
             json.dumps(
@@ -185,12 +206,17 @@ def health(state: Path) -> dict[str, str]:
 
     def get(name: str, url: str) -> None:
         try:
-            response = requests.get(url, timeout=3)
+            response = requests.get(url, timeout=3, verify=False)  # our own nginx, by address: no name to verify
             checks[name] = "ok" if response.status_code == 200 else f"HTTP {response.status_code}"
         except requests.RequestException as exc:
             checks[name] = f"down ({type(exc).__name__})"
 
-    get("nginx", f"http://127.0.0.1:{info['port']}/nginx-health")
+    scheme = "https" if info.get("tls") else "http"
+    if info.get("tls"):
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    get("nginx", f"{scheme}://127.0.0.1:{info['port']}/nginx-health")
     for i, port in enumerate(info["web_ports"], 1):
         get(f"web{i}", f"http://127.0.0.1:{port}/healthz")
     redis_url = urlsplit(info["redis_url"])
@@ -271,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web", type=int, default=2, help="gunicorn processes (one per port)")
     parser.add_argument("--workers", type=int, default=1, help="job worker processes")
     parser.add_argument("--nginx", default="nginx", help="the nginx binary")
+    parser.add_argument("--tls-cert", help="HTTPS on --port: the certificate (chain) file for nginx")
+    parser.add_argument("--tls-key", help="HTTPS on --port: its private key file")
     parser.add_argument("--nginx-workers", type=int, default=1, help="nginx worker processes")
     parser.add_argument("--pg-port", type=int, default=5433, help="own PostgreSQL's port (no DATABASE_URL)")
     parser.add_argument("--redis-port", type=int, default=6380, help="own Redis's port (no REDIS_URL)")

@@ -12,17 +12,32 @@ from config import Config
 def create_app(config: type[Config] | Config) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config)
+    from dispatch.secret_key import ensure_secret_key
+
+    ensure_secret_key(app)  # production stops here, in one line, without a real SECRET_KEY
     app.json.sort_keys = False  # fields in the order the schemas declare them
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from dispatch.extensions import api, babel, db, limiter, login_manager, migrate, socketio
 
     db.init_app(app)
-    from dispatch import postgres, sqlite
+    from types import SimpleNamespace
 
+    from dispatch import postgres, sqlite
+    from dispatch.db_time import utc_sessions
+    from dispatch.district.service import district_today, get_district
+    from dispatch.validation import DISTRICT_SETTINGS
+
+    app.extensions[DISTRICT_SETTINGS] = SimpleNamespace(settings=get_district, today=district_today)
     with app.app_context():
         sqlite.configure(db.engine)
         postgres.configure(db.engine, app)  # statement and idle-transaction timeouts: fail fast, 503
+        utc_sessions(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     from dispatch.pages.i18n import select_locale
@@ -46,6 +61,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     from dispatch.imports.views import blp as imports_blp
     from dispatch.lessons import export  # noqa: F401  (adds the CSV route to the schools blueprint)
     from dispatch.lessons.views import blp as lessons_blp
+    from dispatch.live import sessions as live_sessions
     from dispatch.offers.views import blp as offers_blp
     from dispatch.orders.views import blp as orders_blp
     from dispatch.ratings.views import blp as ratings_blp
@@ -72,26 +88,21 @@ def create_app(config: type[Config] | Config) -> Flask:
         api.register_blueprint(blueprint)
 
     from dispatch.pages import district as _district_pages  # noqa: F401  (the /dinas routes, on the blueprint)
+    from dispatch.pages.student import bp as student_bp
     from dispatch.pages.views import bp as pages_bp
 
     app.register_blueprint(pages_bp)
-    from dispatch.pages import security
-
-    security.install(app)
+    app.register_blueprint(student_bp)
 
     from dispatch.live import events  # noqa: F401  (the connect handler, before init_app binds it)
     from dispatch.live.outbox import install as install_outbox
 
     install_outbox()
-    from dispatch.live.resync import client_manager
-
+    live_sessions.install()
     socketio.init_app(
         app,
         async_mode="threading",
-        # Through Redis when REDIS_URL is set; resubscribes quickly and tells phones to resync after an outage.
-        client_manager=client_manager(
-            app.config["REDIS_URL"], app.config["SOCKETIO_CHANNEL"], app.config["LIVE_RESUBSCRIBE_SECONDS"]
-        ),
+        client_manager=_client_manager(app),
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
     )
 
@@ -108,12 +119,23 @@ def create_app(config: type[Config] | Config) -> Flask:
     register_cli(app)
     _serve_swagger_assets(app)
 
-    @app.get("/healthz")
-    def healthz():
-        db.session.execute(db.text("select 1"))
-        return {"status": "ok"}
+    from dispatch import headers, health, input_guard
 
+    health.install(app)
+    input_guard.install(app)
+    headers.install(app)
     return app
+
+
+def _client_manager(app: Flask):
+    """Socket.IO's client manager: through Redis when configured (several processes), else local.
+    Either can close every connection of one user (dispatch/live/manager.py)."""
+    from dispatch.live.resync import client_manager
+
+    # Through Redis: resubscribes every LIVE_RESUBSCRIBE_SECONDS after an outage, then tells its phones to resync.
+    return client_manager(
+        app.config["REDIS_URL"], app.config["SOCKETIO_CHANNEL"], app.config["LIVE_RESUBSCRIBE_SECONDS"]
+    )
 
 
 def _make_sqlite_folder(url: str) -> None:

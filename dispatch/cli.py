@@ -47,8 +47,13 @@ def register_cli(app: Flask) -> None:
 
         summary = seed_demo(teachers=teachers, periods=periods, progress=lambda line: click.echo(line, err=True))
         db.session.commit()
-        added = ", ".join(f"{key} +{value}" for key, value in summary.items() if key != "logins")
-        click.echo(f"demo district ready ({added})")
+        if "skipped" in summary:
+            click.echo(f"demo district not seeded now: {summary['skipped']}")
+        else:
+            added = ", ".join(f"{key} +{value}" for key, value in summary.items() if key != "logins")
+            click.echo(f"demo district ready ({added})")
+        if not summary["logins"]:
+            return
         click.echo("demo logins (username / password / role):")
         for username, password, role in summary["logins"]:
             click.echo(f"  {username} / {password} / {role}")

@@ -1,21 +1,26 @@
 """The demo district: Bungo's real schools, kecamatan and villages, generated teachers and a week of orders.
 
-Deterministic (a fixed random seed) and keyed by natural keys (NPSN, kecamatan and
-village codes, demo NUPTKs, order refs, usernames), so a second run finds
-everything in place and writes nothing.
+Seeded once: a marker row (`seed_marker`) records it, and a later run writes nothing, however
+the data changed since (schools added by the API or an import, another week). A database that
+already holds schools, teachers, orders or users without the marker is real data: the demo is
+never laid on top of it. Outside development the demo accounts get random passwords, printed
+once (the well-known demo passwords work in development only).
 """
 
 from __future__ import annotations
 
 import csv
 import random
+import secrets
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from flask import current_app
+
 from dispatch.accounts.models import User
-from dispatch.accounts.service import create_user
-from dispatch.district.models import Kecamatan, Village
+from dispatch.accounts.service import DEMO_PASSWORDS, create_user
+from dispatch.district.models import Kecamatan, SeedMarker, Village
 from dispatch.district.service import district_today, ensure_district
 from dispatch.extensions import db
 from dispatch.live.outbox import quiet
@@ -52,7 +57,11 @@ LAST_NAMES = ["Lubis", "Nasution", "Saputra", "Pratama", "Wijaya", "Hidayat", "R
               "Harahap", "Siregar", "Marpaung", "Syahputra", "Anggraini", "Handayani", "Yulianti", "Fitriani",
               "Ramadhan", "Setiawan", "Permata"]  # fmt: skip
 
-DEMO_PASSWORDS = {"district_admin": "bungo-admin", "school_operator": "bungo-sekolah", "teacher": "bungo-guru"}
+DEMO_MARKER = "demo-district"
+
+
+def holds_real_data() -> bool:
+    return any(db.session.scalar(db.select(model).limit(1)) is not None for model in (School, Teacher, Order, User))
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -234,11 +243,24 @@ def seed_users(rng: random.Random) -> list[tuple[str, str, str]]:
         wanted.append((f"guru-{teacher.id}", "teacher", {"teacher_id": teacher.id}))
     logins = []
     for username, role, binding in wanted:
-        password = DEMO_PASSWORDS[role]
+        if current_app.config["ALLOW_DEMO_PASSWORDS"]:
+            password = DEMO_PASSWORDS[role]
+        else:  # outside development: nobody may know these passwords but who seeded
+            password = secrets.token_urlsafe(12)
         if db.session.scalar(db.select(User.id).where(User.username == username)) is None:
             create_user(username, password, role, **binding)
         logins.append((username, password, role))
     return logins
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """The demo accounts of an already seeded district, as they can be told again."""
+    users = db.session.scalars(
+        db.select(User).where(db.or_(User.username == "admin", User.username.like("sekolah-%"),
+                                     User.username.like("guru-%"))).order_by(User.id)
+    ).all()  # fmt: skip
+    allowed = current_app.config["ALLOW_DEMO_PASSWORDS"]
+    return [(u.username, DEMO_PASSWORDS[u.role] if allowed else "(printed when seeded)", u.role) for u in users]
 
 
 def seed_demo(teachers: int = 1500, periods: int = 28800, progress: Callable[[str], None] = print) -> dict:
@@ -250,6 +272,12 @@ def seed_demo(teachers: int = 1500, periods: int = 28800, progress: Callable[[st
 def _seed_demo(teachers: int, periods: int, progress: Callable[[str], None]) -> dict:
     rng = random.Random(20260105)
     ensure_district()
+    if db.session.get(SeedMarker, DEMO_MARKER) is not None:
+        progress("the demo district was seeded before: nothing written")
+        return {"skipped": "already seeded", "logins": demo_logins()}
+    if holds_real_data():
+        progress("this database holds real data (schools, teachers, orders or users): no demo on top of it")
+        return {"skipped": "real data", "logins": []}
     progress("places: kecamatan, villages, schools")
     summary = seed_places()
     progress(f"teachers: {teachers}")
@@ -258,4 +286,6 @@ def _seed_demo(teachers: int, periods: int, progress: Callable[[str], None]) -> 
     progress(f"orders: a week from {monday.isoformat()}, {periods} periods")
     summary["orders"] = seed_orders(periods, monday, rng, progress)
     summary["logins"] = seed_users(rng)
+    db.session.add(SeedMarker(name=DEMO_MARKER))
+    db.session.flush()
     return summary

@@ -8,17 +8,12 @@ from http import HTTPStatus
 from flask import Flask, jsonify
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from dispatch.exceptions import DomainError, Invalid, Taken
+from dispatch.exceptions import DomainError, Invalid
 from dispatch.extensions import db
 
 log = logging.getLogger(__name__)
-
-
-def field_error(field: str, message: str, status: int = 422, location: str = "json"):
-    """Raise the domain error that names `field` (kept for callers written before dispatch.exceptions)."""
-    raise (Taken if status == 409 else Invalid)(field, message, location)
 
 
 def domain_error_response(exc: DomainError):
@@ -66,6 +61,23 @@ def register_error_handlers(app: Flask) -> None:
     def _domain(exc: DomainError):
         db.session.rollback()
         return domain_error_response(exc)
+
+    @app.errorhandler(MethodNotAllowed)
+    def _method_not_allowed(exc: MethodNotAllowed):
+        # The JSON error keeps werkzeug's Allow header (HTTP requires it on a 405).
+        response = jsonify(code=405, status="Method Not Allowed", message="The method is not allowed for this URL.")
+        response.status_code = 405
+        for name, value in exc.get_headers():
+            if name.lower() == "allow":
+                response.headers["Allow"] = value
+        return response
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError):
+        # dispatch/input_guard.py refuses deep JSON first; this is the net behind it.
+        db.session.rollback()
+        return jsonify(code=400, status="Bad Request", message="The request is nested too deeply.",
+                       errors={"json": {"_schema": ["nested too deeply"]}}), 400  # fmt: skip
 
     @app.errorhandler(IntegrityError)
     def _integrity(exc: IntegrityError):

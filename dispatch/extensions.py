@@ -8,6 +8,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -33,4 +34,5 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
 socketio = SocketIO()
 babel = Babel()
+talisman = Talisman()
 csrf = CSRFProtect()

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.extensions import db
+from dispatch.sqlite import WRITE_METHODS, writing
 
 HEADER = "Idempotency-Key"
 
@@ -39,6 +40,16 @@ class IdempotencyRecord(db.Model):
 
 def _caller_id() -> int:
     return current_user.id if current_user.is_authenticated else 0
+
+
+def _scoped(key: str) -> str:
+    """Keys of callers without an account are scoped to their device (token, else body `device`,
+    else address): two students' keys never meet. Stored hashed, so the column's 200 characters hold."""
+    if current_user.is_authenticated:
+        return key
+    from dispatch.ratings.device import anonymous_scope
+
+    return "anon:" + hashlib.sha256(f"{anonymous_scope()}\n{key}".encode()).hexdigest()
 
 
 def _request_hash() -> str:
@@ -63,7 +74,9 @@ def _replay(record: IdempotencyRecord) -> Response:
 
 def _find(key: str) -> IdempotencyRecord | None:
     return db.session.scalar(
-        db.select(IdempotencyRecord).where(IdempotencyRecord.user_id == _caller_id(), IdempotencyRecord.key == key)
+        db.select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == _caller_id(), IdempotencyRecord.key == _scoped(key)
+        )
     )
 
 
@@ -76,41 +89,51 @@ def write_operation(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        key = request.headers.get(HEADER)
-        if key is not None:
-            key = key.strip()
-            if not key or len(key) > 200:
-                abort(422, message="Bad Idempotency-Key.", errors={"headers": {HEADER: ["must be 1-200 characters"]}})
-            if (record := _find(key)) is not None:
-                return _replay(record)
-        try:
-            response = view(*args, **kwargs)
-        except BaseException:
-            db.session.rollback()
-            raise
-        if not isinstance(response, Response):
-            raise TypeError("write_operation expects the view to return a Response (use blp.response)")
-        if response.status_code >= 400:
-            db.session.rollback()
-            return response
-        if key is not None:
-            db.session.add(
-                IdempotencyRecord(
-                    user_id=_caller_id(),
-                    key=key,
-                    path=request.path[:300],
-                    request_hash=_request_hash(),
-                    status_code=response.status_code,
-                    body=response.get_data(as_text=True),
-                )
-            )
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            if key is not None and (record := _find(key)) is not None:
-                return _replay(record)
-            raise
-        return response
+        # A write even when the method is GET (the rating code is made on first ask): on SQLite its
+        # transaction takes the write lock at BEGIN and queues, instead of failing "database is
+        # locked" when it upgrades from reading while the clock writes.
+        with writing():
+            if request.method not in WRITE_METHODS:
+                db.session.rollback()  # end the read begun by the login check; the next BEGIN is IMMEDIATE
+            return _write(view, *args, **kwargs)
 
     return wrapper
+
+
+def _write(view, *args, **kwargs):
+    key = request.headers.get(HEADER)
+    if key is not None:
+        key = key.strip()
+        if not key or len(key) > 200:
+            abort(422, message="Bad Idempotency-Key.", errors={"headers": {HEADER: ["must be 1-200 characters"]}})
+        if (record := _find(key)) is not None:
+            return _replay(record)
+    try:
+        response = view(*args, **kwargs)
+    except BaseException:
+        db.session.rollback()
+        raise
+    if not isinstance(response, Response):
+        raise TypeError("write_operation expects the view to return a Response (use blp.response)")
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    if key is not None:
+        db.session.add(
+            IdempotencyRecord(
+                user_id=_caller_id(),
+                key=_scoped(key),
+                path=request.path[:300],
+                request_hash=_request_hash(),
+                status_code=response.status_code,
+                body=response.get_data(as_text=True),
+            )
+        )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if key is not None and (record := _find(key)) is not None:
+            return _replay(record)
+        raise
+    return response

@@ -2,7 +2,7 @@
 
 from dispatch.accounts.models import User
 from dispatch.bookings.models import Withdrawal
-from dispatch.district.models import District, Kecamatan, Village
+from dispatch.district.models import District, Kecamatan, SeedMarker, Village
 from dispatch.idempotency import IdempotencyRecord
 from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession, Order
@@ -21,6 +21,7 @@ __all__ = [
     "Order",
     "Rating",
     "School",
+    "SeedMarker",
     "Teacher",
     "User",
     "Village",

@@ -89,9 +89,9 @@ def fresh_login_per_request(app) -> None:
         flask_babel.refresh()  # the language is chosen per request too
 
 
-def build_app(database: str):
+def build_app(database: str, **overrides):
     """An app on the database with its tables and the district row, and a fresh login per request."""
-    app = create_app(make_config(database))
+    app = create_app(make_config(database, **overrides))
     fresh_login_per_request(app)
     with app.app_context():
         if database.startswith("sqlite"):

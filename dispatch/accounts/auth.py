@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from functools import wraps
 
 from flask import current_app
@@ -20,8 +21,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(user: User) -> str:
-    # The tail of the password hash is signed in: a new password ends old tokens.
-    return _serializer().dumps({"uid": user.id, "pw": user.password_hash[-10:]})
+    # The user's session stamp is signed in (never anything of the password): a new stamp ends old tokens.
+    return _serializer().dumps({"uid": user.id, "st": user.session_stamp})
 
 
 def user_from_token(token: str) -> User | None:
@@ -29,17 +30,35 @@ def user_from_token(token: str) -> User | None:
         data = _serializer().loads(token, max_age=current_app.config["TOKEN_MAX_AGE"])
     except (SignatureExpired, BadSignature):
         return None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int) or not isinstance(data.get("st"), str):
         return None
-    user = db.session.get(User, data.get("uid"))
-    if user is None or not user.active or user.password_hash[-10:] != data.get("pw"):
+    return _current_user(data["uid"], data["st"])
+
+
+def _current_user(user_id: int, stamp: str) -> User | None:
+    """The user, if still active and the stamp is still theirs (no password change or reset since)."""
+    if not 0 < user_id <= 2**31 - 1:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or not hmac.compare_digest(user.session_stamp, stamp):
         return None
     return user
 
 
 @login_manager.user_loader
-def _load_session_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def _load_session_user(session_id: str) -> User | None:
+    # The cookie keeps "<id>:<stamp>" (User.get_id): a bare id, as older cookies held, is no session.
+    user_id, _, stamp = session_id.partition(":")
+    if not user_id.isdigit() or not stamp:
+        return None
+    return _current_user(int(user_id), stamp)
+
+
+def bearer_request() -> bool:
+    """The request carries an API token (no cookie session is involved)."""
+    from flask import request
+
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
 @login_manager.request_loader

@@ -1,5 +1,6 @@
 """Users and their roles."""
 
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -25,14 +26,25 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The pages' language ("id" or "en"); None follows the browser's Accept-Language.
     language: Mapped[str | None] = mapped_column(String(5))
+    # Signed into every token and cookie session; a new value (password change, reset,
+    # deactivation) ends them all at once.
+    session_stamp: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8), server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    def get_id(self) -> str:  # Flask-Login: what the cookie session keeps
+        return f"{self.id}:{self.session_stamp}"
+
+    def new_session_stamp(self) -> None:
+        self.session_stamp = secrets.token_hex(8)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
     def set_password(self, password: str) -> None:
+        """A new password ends every token and cookie session (sockets: `accounts.sessions.end_all_sessions`)."""
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+        self.new_session_stamp()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -1,8 +1,8 @@
 """The district: its settings, kecamatan and villages."""
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.extensions import db
@@ -37,6 +37,10 @@ class District(db.Model):
     late_withdrawal_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     checkin_distance_m: Mapped[int] = mapped_column(Integer)
     checkin_grace_min: Mapped[int] = mapped_column(Integer)
+    # Lessons and plans may be dated at most this many days ahead (a typo like 9999-12-31 is refused).
+    date_horizon_days: Mapped[int] = mapped_column(Integer, default=400, server_default="400")
+    # Most ratings one lesson's code takes: a class and a margin.
+    ratings_per_code: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     subjects: Mapped[list[str]] = mapped_column(JSON)
     holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Equity: the weekly plan keeps every kecamatan's coverage at least this share of the district's
@@ -69,3 +73,12 @@ class Village(db.Model):
     kind: Mapped[str] = mapped_column(String(10))  # desa or kelurahan
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
+
+
+class SeedMarker(db.Model):
+    """One row per seeding that must happen at most once."""
+
+    __tablename__ = "seed_marker"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())

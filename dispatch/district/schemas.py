@@ -2,7 +2,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from dispatch.validation import unique_items
+from dispatch.validation import StrictBoolean, StrictFloat, unique_items
 
 
 def _timezone(name: str) -> None:
@@ -23,6 +23,8 @@ class DistrictOut(Schema):
     late_withdrawal_hours = fields.Integer()
     checkin_distance_m = fields.Integer()
     checkin_grace_min = fields.Integer()
+    date_horizon_days = fields.Integer()
+    ratings_per_code = fields.Integer()
     subjects = fields.List(fields.String())
     holidays = fields.List(fields.String())
     equity_floor = fields.Float(
@@ -37,15 +39,17 @@ class DistrictOut(Schema):
 class DistrictPatch(Schema):
     name = fields.String(validate=validate.Length(1, 120))
     timezone = fields.String(validate=_timezone)
-    road_speed_kmh = fields.Float(allow_nan=False, validate=validate.Range(5, 120))
+    road_speed_kmh = StrictFloat(validate=validate.Range(5, 120))
     travel_buffer_min = fields.Integer(strict=True, validate=validate.Range(0, 120))
-    max_radius_km = fields.Float(allow_nan=False, validate=validate.Range(1, 200))
+    max_radius_km = StrictFloat(validate=validate.Range(1, 200))
     offer_timeout_min = fields.Integer(strict=True, validate=validate.Range(1, 7 * 24 * 60))
     urgent_offer_timeout_min = fields.Integer(strict=True, validate=validate.Range(1, 24 * 60))
     favourite_head_start_min = fields.Integer(strict=True, validate=validate.Range(0, 24 * 60))
     late_withdrawal_hours = fields.Integer(strict=True, validate=validate.Range(0, 14 * 24))
     checkin_distance_m = fields.Integer(strict=True, validate=validate.Range(20, 5000))
     checkin_grace_min = fields.Integer(strict=True, validate=validate.Range(1, 240))
+    date_horizon_days = fields.Integer(strict=True, validate=validate.Range(7, 3 * 366))
+    ratings_per_code = fields.Integer(strict=True, validate=validate.Range(1, 1000))
     subjects = fields.List(
         fields.String(validate=validate.Regexp(r"^[A-Z0-9]{2,10}$", error="2-10 capital letters or digits")),
         validate=[validate.Length(min=1), unique_items],
@@ -63,4 +67,4 @@ class KecamatanOut(Schema):
 
 
 class KecamatanPatch(Schema):
-    live = fields.Boolean(required=True)
+    live = StrictBoolean(required=True)

@@ -29,6 +29,8 @@ def _from_config() -> District:
         late_withdrawal_hours=cfg["LATE_WITHDRAWAL_HOURS"],
         checkin_distance_m=cfg["CHECKIN_DISTANCE_M"],
         checkin_grace_min=cfg["CHECKIN_GRACE_MIN"],
+        date_horizon_days=cfg["DATE_HORIZON_DAYS"],
+        ratings_per_code=cfg["RATINGS_PER_CODE"],
         subjects=list(DEFAULT_SUBJECTS),
         holidays=[],
         equity_floor=DEFAULT_EQUITY_FLOOR,

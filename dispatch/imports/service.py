@@ -12,9 +12,12 @@ import io
 from collections.abc import Callable
 
 from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import DataError
 
 from dispatch.exceptions import DomainError, Invalid
+from dispatch.exports import FORMULA_START
 from dispatch.extensions import db
+from dispatch.input_guard import bad_text
 from dispatch.schools.schemas import SchoolIn
 from dispatch.schools.service import upsert_school
 from dispatch.teachers.models import Teacher
@@ -22,6 +25,11 @@ from dispatch.teachers.schemas import TeacherIn
 from dispatch.teachers.service import apply_profile
 
 MAX_ROWS = 20000
+MAX_CELL = 2000  # characters: longer than any field the schemas take (the longest, an address, is 300)
+# Text a spreadsheet would run as a formula when the data is exported again (dispatch/exports.py).
+NAME_FIELDS = ("name", "address")
+# The API takes numbers as JSON numbers; a CSV has only text, so these are read here first.
+NUMBER_FIELDS = ("lat", "lon", "radius_km")
 
 SCHOOL_HEADERS = {
     "npsn": "npsn",
@@ -63,6 +71,9 @@ def decode_csv(raw: bytes) -> list[dict[str, str]]:
         raise Invalid("file", "the file is empty", "files")
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    # The csv module stops a whole file at a cell over 131,072 characters; let it read the file
+    # (bounded by MAX_CONTENT_LENGTH) and refuse such a cell in its own row (`cell_errors`).
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = list(reader)
     if len(rows) > MAX_ROWS:
@@ -82,6 +93,35 @@ def _rename(row: dict, headers: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def cell_errors(row: dict[str, str]) -> list[tuple[str, str]]:
+    """(field, message) for cells no field can take: too long, NUL, broken Unicode, formulas in names."""
+    errors = []
+    for field, value in row.items():
+        if not isinstance(value, str):
+            continue
+        if len(value) > MAX_CELL:
+            errors.append((field, f"longer than {MAX_CELL} characters"))
+        elif problem := bad_text(value):
+            errors.append((field, problem))
+        elif field in NAME_FIELDS and value.startswith(FORMULA_START):
+            errors.append((field, "must not start with = + - @ (a spreadsheet would run it as a formula)"))
+    return errors
+
+
+def _numbers(row: dict) -> None:
+    """Numeric cells as numbers (Indonesian spreadsheets write -1,4861 for -1.4861); text that is no
+    number stays text, and the schema names the field."""
+    for key in NUMBER_FIELDS:
+        if key in row:
+            text = row[key].replace(",", ".") if "," in row[key] and "." not in row[key] else row[key]
+            try:
+                number = float(text)
+            except ValueError:
+                continue
+            if number == number and abs(number) != float("inf"):
+                row[key] = number
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
 
@@ -96,22 +136,15 @@ def _availability(text: str) -> list[dict]:
     return windows
 
 
-def _decimal_commas(row: dict, keys: tuple[str, ...]) -> None:
-    """Indonesian spreadsheets write -1,4861 for -1.4861."""
-    for key in keys:
-        if key in row and "," in row[key] and "." not in row[key]:
-            row[key] = row[key].replace(",", ".")
-
-
 def _school_row(row: dict) -> dict:
-    _decimal_commas(row, ("lat", "lon"))
+    _numbers(row)
     if "status" in row:
         row["status"] = STATUS_WORDS.get(row["status"].lower(), row["status"])
     return row
 
 
 def _teacher_row(row: dict) -> dict:
-    _decimal_commas(row, ("lat", "lon", "radius_km"))
+    _numbers(row)
     if row.get("max_periods", "").isdigit():
         row["max_periods"] = int(row["max_periods"])
     for key in ("subjects", "levels"):
@@ -149,6 +182,9 @@ def _import(
         if "_extra" in row:
             errors.append({"row": number, "field": "file", "message": "more cells than header columns"})
             continue
+        if problems := cell_errors(row):
+            errors.extend({"row": number, "field": f, "message": m} for f, m in problems)
+            continue
         try:
             data = schema.load(shape(row))
         except ValidationError as exc:
@@ -161,6 +197,10 @@ def _import(
         try:
             was_created = write(data)
             savepoint.commit()
+        except DataError as exc:  # a value the database refused: this row only
+            savepoint.rollback()
+            errors.append({"row": number, "field": "row", "message": f"refused by the database: {exc.orig}"[:300]})
+            continue
         except Invalid as exc:
             savepoint.rollback()
             errors.append({"row": number, "field": exc.field, "message": exc.reason})

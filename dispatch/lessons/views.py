@@ -10,7 +10,8 @@ from dispatch.accounts.auth import roles_required
 from dispatch.idempotency import write_operation
 from dispatch.lessons.service import FLAGS
 from dispatch.orders.schemas import SessionOut
-from dispatch.validation import Latitude, Longitude
+from dispatch.pages.student import rating_url
+from dispatch.validation import Instant, Latitude, Longitude
 from dispatch.workflow import check_in, confirm_lesson, flag_lesson, rating_code, record_lesson, withdraw
 
 blp = Blueprint(
@@ -30,12 +31,12 @@ class RecordIn(Schema):
 
 
 class LessonOut(SessionOut):
-    checked_in_at = fields.DateTime(allow_none=True)
+    checked_in_at = Instant(allow_none=True)
     checkin_distance_m = fields.Integer(allow_none=True)
     topic = fields.String(allow_none=True)
     present = fields.Integer(allow_none=True)
     notes = fields.String(allow_none=True)
-    confirmed_at = fields.DateTime(allow_none=True)
+    confirmed_at = Instant(allow_none=True)
     flag = fields.String(allow_none=True)
 
 
@@ -49,7 +50,8 @@ class FlagIn(Schema):
 
 class CodeOut(Schema):
     code = fields.String()
-    valid_until = fields.DateTime()
+    valid_until = Instant()
+    url = fields.String(metadata={"description": "the students' rating page for this code; the QR encodes it"})
     qr = fields.String(metadata={"description": "path of the QR image (SVG) that opens the rating page"})
 
 
@@ -95,20 +97,26 @@ class RatingCode(MethodView):
     def get(self, session_id):
         """The short code students use to rate this lesson, valid until 24 hours after it ends."""
         code, valid_until = rating_code(current_user, session_id)
-        return {"code": code, "valid_until": valid_until, "qr": f"/api/v1/sessions/{session_id}/rating-qr.svg"}
+        return {
+            "code": code,
+            "valid_until": valid_until,
+            "url": rating_url(code),
+            "qr": f"/api/v1/sessions/{session_id}/rating-qr.svg",
+        }
 
 
 @blp.route("/<id:session_id>/rating-qr.svg")
 class RatingQr(MethodView):
     @roles_required("teacher", "school_operator")
     @write_operation
+    @blp.doc(responses={"200": {"description": "SVG", "content": {"image/svg+xml": {"schema": {"type": "string"}}}}})
     def get(self, session_id):
-        """The rating code as a QR image (SVG) to show on a phone or print."""
+        """The rating code as a QR image (SVG) to show on a phone or print: it opens the rating page."""
         import segno
 
         code, _valid_until = rating_code(current_user, session_id)
         out = io.BytesIO()
-        segno.make(f"GURU-ONLINE-RATE:{code}", error="m").save(out, kind="svg", scale=8, border=2)
+        segno.make(rating_url(code), error="m").save(out, kind="svg", scale=8, border=2)
         return Response(out.getvalue(), mimetype="image/svg+xml")
 
 

@@ -16,3 +16,8 @@ def teacher_room(teacher_id: int) -> str:
 
 def school_room(school_id: str) -> str:
     return f"school:{school_id}"
+
+
+def user_room(user_id: int) -> str:
+    """Every connection of one account (ended together on a password change, reset or deactivation)."""
+    return f"user:{user_id}"

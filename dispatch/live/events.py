@@ -9,7 +9,7 @@ from flask_socketio import join_room
 
 from dispatch.accounts.auth import user_from_token
 from dispatch.extensions import socketio
-from dispatch.live import DISTRICT_ROOM, school_room, teacher_room
+from dispatch.live import DISTRICT_ROOM, school_room, teacher_room, user_room
 
 
 @socketio.on("connect")
@@ -21,6 +21,7 @@ def connect(auth=None):
         user = current_user._get_current_object() if current_user.is_authenticated else None
     if user is None:
         raise ConnectionRefusedError("a valid token is required: connect with auth={'token': ...}")
+    join_room(user_room(user.id))  # a password change or reset closes every connection in it
     if user.role == "teacher" and user.teacher_id is not None:
         join_room(teacher_room(user.teacher_id))
     elif user.role == "school_operator" and user.school_id is not None:

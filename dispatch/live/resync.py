@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 
-import socketio
+from dispatch.live.manager import LocalManager, RedisManager
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +75,15 @@ class ResyncMixin:
             return 0
 
 
-class ResyncingRedisManager(ResyncMixin, socketio.RedisManager):
-    pass
+class ResyncingRedisManager(ResyncMixin, RedisManager):
+    """dispatch/live/manager.py's Redis manager (closing a user's sockets everywhere, a quiet publish
+    backoff), with the steady resubscription and the resync."""
 
 
 def client_manager(redis_url: str | None, channel: str, resubscribe_seconds: float):
     """Socket.IO's client manager: through Redis when configured (several processes), else local."""
     if not redis_url:
-        return None  # Flask-SocketIO's default: one process, in memory
+        return LocalManager()
     manager = ResyncingRedisManager(redis_url, channel=channel, redis_options={"socket_connect_timeout": 2})
     manager.resubscribe_seconds = resubscribe_seconds
     return manager

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields
 
 from dispatch.schools.places import kecamatan_name, km_from_home, school_of
+from dispatch.validation import Instant
 from scheduling import format_hhmm
 
 
@@ -11,7 +12,7 @@ class OfferOut(Schema):
     order_id = fields.Integer()
     school_id = fields.String()
     session_ids = fields.List(fields.Integer())
-    expires_at = fields.DateTime()
+    expires_at = Instant()
     status = fields.String()
     wave = fields.Integer()
     # What a teacher needs to decide on a small screen (also in the Socket.IO `offer` event).

@@ -2,7 +2,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from dispatch.orders.models import ORDER_STATUSES, REASONS
 from dispatch.schools.places import teacher_name
-from dispatch.validation import HHMM, Level, Weekday, unique_items
+from dispatch.validation import HHMM, Instant, Level, StrictBoolean, Weekday, horizon_error, unique_items
 from scheduling import format_hhmm, parse_hhmm
 
 MAX_SESSIONS = 400
@@ -21,6 +21,8 @@ class SessionIn(Schema):
     @validates_schema
     def _ordered(self, data, **kwargs):
         _check_times(data)
+        if "date" in data and (error := horizon_error(data["date"])):
+            raise ValidationError(error, "date")
 
 
 class WeeklyIn(Schema):
@@ -38,6 +40,8 @@ class WeeklyIn(Schema):
                 raise ValidationError("must not be before from", "until")
             if (data["until"] - data["from_"]).days > 366:
                 raise ValidationError("a weekly pattern spans at most a year", "until")
+            if error := horizon_error(data["until"]):
+                raise ValidationError(error, "until")
 
 
 class OrderIn(Schema):
@@ -45,7 +49,7 @@ class OrderIn(Schema):
     level = Level(required=True)
     class_name = fields.String(required=True, validate=validate.Length(1, 40))
     reason = fields.String(required=True, validate=validate.OneOf(REASONS))
-    urgent = fields.Boolean(load_default=False)
+    urgent = StrictBoolean(load_default=False)
     sessions = fields.List(fields.Nested(SessionIn), validate=validate.Length(1, MAX_SESSIONS))
     weekly = fields.Nested(WeeklyIn)
     school_id = fields.String(validate=validate.Length(8, 8))
@@ -82,7 +86,7 @@ class OrderOut(Schema):
     reason = fields.String()
     urgent = fields.Boolean()
     weekly = fields.Dict(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = Instant(utc=True)
     sessions = fields.List(fields.Nested(SessionOut))
 
 

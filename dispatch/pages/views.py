@@ -20,6 +20,7 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from dispatch import workflow
+from dispatch.accounts import limits
 from dispatch.accounts.service import authenticate
 from dispatch.district.service import district_now, get_district
 from dispatch.exceptions import Conflict
@@ -28,6 +29,7 @@ from dispatch.orders.models import LessonSession, Order
 from dispatch.orders.schemas import OrderOut
 from dispatch.pages import strings
 from dispatch.pages.i18n import supported
+from dispatch.pages.student import rating_url
 from dispatch.pages.timetable import timetable
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
@@ -62,18 +64,29 @@ def index():
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
+@limits.per_username
+@limits.per_address
 def login():
     error = None
     if request.method == "POST":
-        user = authenticate(request.form.get("username", "").strip(), request.form.get("password", ""))
+        username = request.form.get("username", "").strip()
+        user = authenticate(username, request.form.get("password", ""))
         if user is not None:
             login_user(user)
             if chosen := supported(request.args.get("lang")):  # chosen on the login page: keep it
                 user.language = chosen
                 db.session.commit()
             return redirect(url_for(HOME[user.role]))
+        limits.log_refused_login(username)
         error = _("Nama pengguna atau kata sandi salah.")
     return render_template("pages/login.html", error=error), (401 if error else 200)
+
+
+@bp.errorhandler(429)
+def _too_many_logins(_exc):
+    """The login page says it plainly (the API answers JSON); Flask-Limiter adds Retry-After."""
+    error = _("Terlalu banyak percobaan masuk yang gagal. Tunggu beberapa menit, lalu coba lagi.")
+    return render_template("pages/login.html", error=error), 429
 
 
 @bp.post("/keluar")
@@ -241,15 +254,6 @@ def rating_card(session_id: int):
     return render_template(
         "pages/rating_card.html", session=session, code=code, valid_until=valid_until, url=url, svg=qr_svg(url)
     )
-
-
-def rating_url(code: str) -> str:
-    """The address the QR opens: the student rating page `/nilai/<code>` on this service.
-
-    MERGE HOOK: the security engineer's branch gives `GET /api/v1/sessions/<id>/rating-code` a `url`
-    (the host from the settings); at the merge this should call the same helper that builds it."""
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return f"{base.rstrip('/')}/nilai/{code}"
 
 
 def qr_svg(text: str) -> str:

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from flask import current_app
-from flask_smorest import abort
 from sqlalchemy.exc import IntegrityError
 
-from dispatch.district.service import district_now
-from dispatch.errors import field_error
+from dispatch.district.service import district_now, get_district
+from dispatch.exceptions import Conflict, Invalid, NotFound
 from dispatch.extensions import db
 from dispatch.lessons.service import CODE_VALID_AFTER_END
 from dispatch.orders.models import LessonSession
@@ -26,19 +25,42 @@ def device_hash(device: str) -> str:
     return hmac.new(key, device.encode(), hashlib.sha256).hexdigest()
 
 
-def rate(code: str, stars: int, tags: list[str], device: str) -> Rating:
-    """Store one student's rating of a held lesson, once per device. The caller commits."""
-    session = db.session.scalar(db.select(LessonSession).where(LessonSession.rating_code == code.strip().upper()))
-    if session is None:
-        abort(404, message="No lesson has this code.")
+def session_for_code(code: str, lock: bool = False) -> LessonSession | None:
+    query = db.select(LessonSession).where(LessonSession.rating_code == code.strip().upper())
+    if lock:  # one lesson's ratings queue up, so the per-code cap holds under a burst
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def code_open(session: LessonSession) -> bool:
     now = district_now()
-    if session.status != "held" or not session.starts_at <= now <= session.ends_at + CODE_VALID_AFTER_END:
-        field_error(
+    return session.status == "held" and session.starts_at <= now <= session.ends_at + CODE_VALID_AFTER_END
+
+
+def already_rated(session: LessonSession, device: str) -> bool:
+    hashed = device_hash(device)
+    return (
+        db.session.scalar(db.select(Rating.id).where(Rating.session_id == session.id, Rating.device_hash == hashed))
+        is not None
+    )
+
+
+def rate(code: str, stars: int, tags: list[str], device: str) -> Rating:
+    """Store one student's rating of a held lesson, once per device (`dispatch.ratings.device.rating_device`),
+    at most the district's `ratings_per_code` per lesson. The caller commits."""
+    session = session_for_code(code, lock=True)
+    if session is None:
+        raise NotFound("No lesson has this code.")
+    if not code_open(session):
+        raise Invalid(
             "code", "this code is not open for rating now (from the lesson's start until 24 hours after its end)"
         )
     hashed = device_hash(device)
-    if db.session.scalar(db.select(Rating.id).where(Rating.session_id == session.id, Rating.device_hash == hashed)):
-        abort(409, message="This device has already rated this lesson.")
+    if already_rated(session, device):
+        raise Conflict("This device has already rated this lesson.") from None
+    cap = get_district().ratings_per_code
+    if db.session.scalar(db.select(db.func.count(Rating.id)).where(Rating.session_id == session.id)) >= cap:
+        raise Invalid("code", f"this lesson has had the most ratings one code takes ({cap})")
     rating = Rating(
         session_id=session.id,
         teacher_id=session.teacher_id,
@@ -52,7 +74,7 @@ def rate(code: str, stars: int, tags: list[str], device: str) -> Rating:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        abort(409, message="This device has already rated this lesson.")
+        raise Conflict("This device has already rated this lesson.") from None
     return rating
 
 

@@ -1,5 +1,6 @@
 from flask import current_app
 from flask.views import MethodView
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -7,9 +8,10 @@ from marshmallow import Schema, fields, validate
 from dispatch.accounts.auth import roles_required
 from dispatch.extensions import limiter
 from dispatch.idempotency import write_operation
+from dispatch.ratings.device import rating_device
 from dispatch.ratings.models import TAGS
 from dispatch.ratings.service import my_ratings, ranked_teachers, rate
-from dispatch.validation import Level
+from dispatch.validation import PUBLIC, Level
 
 blp = Blueprint("ratings", __name__, url_prefix="/api/v1", description="Students' stars and the teacher ranking")
 
@@ -20,7 +22,14 @@ class RatingIn(Schema):
     tags = fields.List(
         fields.String(validate=validate.OneOf(TAGS)), load_default=list, validate=validate.Length(max=len(TAGS))
     )
-    device = fields.String(required=True, validate=validate.Length(8, 200))
+    device = fields.String(
+        required=True,
+        validate=validate.Length(8, 200),
+        metadata={
+            "description": "the phone's own id; the device token cookie that the rating page /nilai/<code> "
+            "issues wins over it when present (compared without case or surrounding spaces)"
+        },
+    )
 
 
 class RatingOut(Schema):
@@ -52,14 +61,20 @@ def _rating_limit() -> str:
 
 @blp.route("/ratings")
 class Ratings(MethodView):
-    decorators = [limiter.limit(_rating_limit)]
+    decorators = [limiter.shared_limit(_rating_limit, scope="ratings", key_func=get_remote_address)]
 
     @write_operation
     @blp.arguments(RatingIn)
     @blp.response(201, RatingOut)
+    @blp.alt_response(404, description="No lesson has this code.")
+    @blp.alt_response(409, description="This device has already rated this lesson.")
+    @blp.alt_response(429, description="Too many ratings from this address; see Retry-After.")
+    @blp.doc(security=PUBLIC)
     def post(self, data):
-        """A student rates a lesson with its code: 1-5 stars, optional tags, once per device. No account."""
-        return rate(data["code"], data["stars"], data["tags"], data["device"])
+        """A student rates a lesson with its code: 1-5 stars, optional tags, once per device. No account.
+
+        Once per device: the device token of the rating page's cookie when sent, else `device`."""
+        return rate(data["code"], data["stars"], data["tags"], rating_device(data["device"]))
 
 
 @blp.route("/teachers/ranking")

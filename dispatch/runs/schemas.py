@@ -2,11 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
-from dispatch.validation import DateRange, Level
+from dispatch.validation import DateRange, Instant, Level, StrictFloat
 
 
 class RunIn(DateRange):
     MAX_DAYS, TOO_LONG = 27, "a run plans at most four weeks"
+    CHECK_HORIZON = True
 
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
@@ -21,7 +22,7 @@ class AddTeachers(Schema):
     kecamatan_code = fields.String(
         required=True, validate=validate.Length(8, 8), metadata={"description": "where they live (its centre)"}
     )
-    radius_km = fields.Float(load_default=15.0, validate=validate.Range(1, 100))
+    radius_km = StrictFloat(load_default=15.0, validate=validate.Range(1, 100))
     max_periods = fields.Integer(load_default=24, strict=True, validate=validate.Range(1, 60))
 
 
@@ -54,6 +55,6 @@ class RunOut(Schema):
             "and subject: sessions, periods, shares, teacher-equivalents (periods a week / 24), and the gain"
         },
     )
-    created_at = fields.DateTime()
-    started_at = fields.DateTime(allow_none=True)
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = Instant()
+    started_at = Instant(allow_none=True)
+    finished_at = Instant(allow_none=True)

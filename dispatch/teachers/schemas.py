@@ -1,6 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from dispatch.validation import HHMM, Latitude, Level, Longitude, Weekday, unique_items
+from dispatch.validation import HHMM, Latitude, Level, Longitude, StrictFloat, Weekday, unique_items
 from scheduling import parse_hhmm
 
 TEACHER_STATUSES = ("live", "paused")
@@ -22,7 +22,7 @@ class TeacherIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 200))
     lat = Latitude(required=True)
     lon = Longitude(required=True)
-    radius_km = fields.Float(required=True, allow_nan=False, validate=validate.Range(0, 200, min_inclusive=False))
+    radius_km = StrictFloat(required=True, validate=validate.Range(0, 200, min_inclusive=False))
     subjects = fields.List(
         fields.String(validate=validate.Length(1, 10)),
         required=True,

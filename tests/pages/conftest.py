@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from tests.conftest import build_app, clear_database
 from tests.dispatch.conftest import database_url, redis_url, served_world, servers  # noqa: F401
 
 PASSWORD = "secret-password"  # tests/factories.user
+
+
+@pytest.fixture
+def app(database):
+    """The pages' app keeps CSRF on, as in production: every form and cookie write carries the token."""
+    app = build_app(database, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app
+    clear_database(app, database)
 
 
 def csrf_of(html: str) -> str:
