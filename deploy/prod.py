@@ -171,9 +171,10 @@ def start(args) -> int:
                     "workers": args.workers,
                     "redis_url": redis_url,
                     "database_url": database,
+                    "tls": tls is not None,
                     "started": time.time(),
                 }
-            )  # fmt: skip
+            )
         )
         print(f"deploy: nginx on :{args.port}, web on {ports}, {args.workers} worker(s); state in {state}", flush=True)
         honcho = subprocess.Popen(
