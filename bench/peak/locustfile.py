@@ -184,10 +184,10 @@ class Teacher(HttpUser):
     def claim_open_order(self):
         if morning_started() is None or random.random() > 0.3:
             return
-        r = self.client.get("/api/v1/orders/open?page_size=5", headers=self.auth, name="/api/v1/orders/open")
+        r = self.client.get("/api/v1/orders/open", headers=self.auth, name="/api/v1/orders/open")  # nearest first
         if r.status_code != 200 or not r.json():
             return
-        order = random.choice(r.json())
+        order = random.choice(r.json()[:5])  # one of the five nearest
         with self.client.post(f"/api/v1/orders/{order['id']}/claim", json={}, headers=self.auth,
                               name="/api/v1/orders/[id]/claim", catch_response=True) as c:  # fmt: skip
             if c.status_code == 200:
