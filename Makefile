@@ -50,8 +50,9 @@ worker: db
 PROD_PORT ?= 8000
 WEB ?= 2
 WORKERS ?= 1
+DEPLOY_ARGS ?=
 prod: setup
-	deploy/run start --port $(PROD_PORT) --web $(WEB) --workers $(WORKERS)
+	deploy/run start --port $(PROD_PORT) --web $(WEB) --workers $(WORKERS) $(DEPLOY_ARGS)
 
 test: setup
 	$(BIN)/pytest
