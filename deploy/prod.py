@@ -133,10 +133,6 @@ def start(args) -> int:
     if os.environ.get("SECRET_KEY") in PUBLIC_KEYS or settings.SECRET_KEY in PUBLIC_KEYS:
         sys.exit("deploy: set SECRET_KEY to a long random value (e.g. `python3 -c 'import secrets; "
                  "print(secrets.token_urlsafe(48))'`); every process must share it")  # fmt: skip
-    if args.workers and not (ROOT / "dispatch" / "jobs.py").exists():
-        # Until the job queue (the `jobs` branch: `flask jobs-worker`) is in, plans run in the web processes.
-        print("deploy: no job queue in this version; plans run in the web processes (--workers 0)", flush=True)
-        args.workers = 0
     ports = web_ports(args.port, args.web)
     busy = [p for p in [args.port, *ports] if port_open(p)]
     if busy:
