@@ -28,30 +28,28 @@ def build_app_without_tables(url: str):
                                             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}})  # fmt: skip
     app = create_app(config)
 
-    @app.get("/test/cut-my-connection")
-    def cut():
-        # The server ends this request's connection from outside while its transaction is open, as a
-        # restart of PostgreSQL (pg_ctl stop -m fast) does to every connection.
+    def cut_this_requests_connection() -> int:
+        """The server ends this request's connection from outside while its transaction is open, as a
+        restart of PostgreSQL (pg_ctl stop -m fast) does to every connection."""
         pid = db.session.execute(db.text("select pg_backend_pid()")).scalar()
         other = sa.create_engine(url)
         with other.connect() as conn:
             conn.execute(sa.text("select pg_terminate_backend(:pid)"), {"pid": pid})
         other.dispose()
-        time.sleep(0.2)  # the server's goodbye is already on the wire when the next query goes out
+        time.sleep(0.2)  # the server's goodbye is already on the wire when the request goes on
+        return pid
+
+    @app.get("/test/cut-my-connection")
+    def cut():
+        cut_this_requests_connection()
         db.session.execute(db.text("select 1"))
         return {"reached": True}
 
     @app.get("/test/cut-after-my-reads")
     def cut_after_reads():
-        # The connection is cut after the request's last query: the answer is ready, and the clean-up's
-        # ROLLBACK meets the dead connection.
-        pid = db.session.execute(db.text("select pg_backend_pid()")).scalar()
-        other = sa.create_engine(url)
-        with other.connect() as conn:
-            conn.execute(sa.text("select pg_terminate_backend(:pid)"), {"pid": pid})
-        other.dispose()
-        time.sleep(0.2)
-        return {"pid": pid}
+        # After the request's last query: the answer is ready, and the clean-up's ROLLBACK meets the dead
+        # connection.
+        return {"pid": cut_this_requests_connection()}
 
     @app.get("/test/still-there")
     def still_there():
