@@ -205,10 +205,7 @@ def main() -> int:
         if probe:
             probe.done.set()
         for s in listeners:
-            try:
-                s["client"].disconnect()
-            except Exception:
-                pass
+            s["client"].shutdown()  # disconnects, or stops a reconnection in progress
         stack.stop_all()
         for log in (stack.log_path, stack.state / "nginx-error.log", stack.pg.log):
             if log.exists():

@@ -58,7 +58,10 @@ def stack_app(stack):
     with app.app_context():
         ensure_district()
         db.session.commit()
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()  # no connection left for the garbage collector to find in a later test
 
 
 @pytest.fixture
