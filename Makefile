@@ -5,7 +5,7 @@ PORT ?= 5000
 PYTHON ?= python3
 export FLASK_APP := wsgi
 
-.PHONY: setup run worker test lint db clean translations catalogues
+.PHONY: setup run worker prod test lint db clean translations catalogues
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ run: db
 # DATABASE_URL and JOBS_URL/REDIS_URL).
 worker: db
 	$(BIN)/flask jobs-worker
+
+# Production on this machine in one command (README "Production"): nginx on $(PROD_PORT) in front of
+# $(WEB) gunicorn processes, $(WORKERS) job worker(s), PostgreSQL and Redis (its own under instance/prod
+# unless DATABASE_URL / REDIS_URL are set), all under honcho; Ctrl-C stops everything. Needs SECRET_KEY.
+PROD_PORT ?= 8000
+WEB ?= 2
+WORKERS ?= 1
+DEPLOY_ARGS ?=
+prod: setup
+	deploy/run start --port $(PROD_PORT) --web $(WEB) --workers $(WORKERS) $(DEPLOY_ARGS)
 
 test: setup
 	$(BIN)/pytest

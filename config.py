@@ -54,7 +54,34 @@ class Config:
     # Empty: the address the request came in on.
     PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "").rstrip("/")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+
+    # --- Production: fail fast, recover alone (README "Production") ---
+    # A dead pooled connection is noticed before use (pool_pre_ping) and replaced; a database that
+    # does not answer fails the request within seconds with 503, never a hung thread. With thousands
+    # of threads per process, most holding a phone's socket, only requests use connections: a process
+    # keeps DB_POOL_SIZE and opens up to DB_MAX_OVERFLOW more at the peak; a request waits at most
+    # DB_POOL_TIMEOUT seconds for one (a database that is down fails at once; this wait is only for
+    # a busy one: at 5 s the morning peak on 2 cores shed a few requests as 503, bench/peak).
+    # PostgreSQL's max_connections must cover every process's total.
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
+    DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 20)
+    DB_POOL_TIMEOUT = _env_float("DB_POOL_TIMEOUT", 20.0)
+    DB_CONNECT_TIMEOUT = _env_int("DB_CONNECT_TIMEOUT", 3)  # seconds (libpq: 2 at least)
+    # Per statement, and for a transaction left idle (a stuck thread must not hold a teacher's row lock).
+    DB_STATEMENT_TIMEOUT_MS = _env_int("DB_STATEMENT_TIMEOUT_MS", 15_000)
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = _env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000)
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    if SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+        SQLALCHEMY_ENGINE_OPTIONS |= {
+            "pool_size": DB_POOL_SIZE,
+            "max_overflow": DB_MAX_OVERFLOW,
+            "pool_timeout": DB_POOL_TIMEOUT,
+            "connect_args": {"connect_timeout": DB_CONNECT_TIMEOUT},
+        }
+    # Live push after a Redis outage: each process retries its subscription this often (a refused
+    # connection is cheap), then tells its phones to resync; python-socketio's own backoff grows to 60 s.
+    LIVE_RESUBSCRIBE_SECONDS = _env_float("LIVE_RESUBSCRIBE_SECONDS", 1.0)
+    # --- end of the production block ---
     # Live push: with REDIS_URL, every process (servers, solver runs, commands) shares Socket.IO
     # events through Redis, so several server processes can serve the phones.
     REDIS_URL = os.environ.get("REDIS_URL") or None

@@ -28,7 +28,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     db.init_app(app)
     from types import SimpleNamespace
 
-    from dispatch import sqlite
+    from dispatch import postgres, sqlite
     from dispatch.db_time import utc_sessions
     from dispatch.district.service import district_today, get_district
     from dispatch.validation import DISTRICT_SETTINGS
@@ -36,6 +36,7 @@ def create_app(config: type[Config] | Config) -> Flask:
     app.extensions[DISTRICT_SETTINGS] = SimpleNamespace(settings=get_district, today=district_today)
     with app.app_context():
         sqlite.configure(db.engine)
+        postgres.configure(db.engine, app)  # statement and idle-transaction timeouts: fail fast, 503
         utc_sessions(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
@@ -129,12 +130,12 @@ def create_app(config: type[Config] | Config) -> Flask:
 def _client_manager(app: Flask):
     """Socket.IO's client manager: through Redis when configured (several processes), else local.
     Either can close every connection of one user (dispatch/live/manager.py)."""
-    from dispatch.live.manager import LocalManager, RedisManager
+    from dispatch.live.resync import client_manager
 
-    url = app.config["REDIS_URL"]
-    if url:
-        return RedisManager(url, channel=app.config["SOCKETIO_CHANNEL"], redis_options={"socket_connect_timeout": 2})
-    return LocalManager()
+    # Through Redis: resubscribes every LIVE_RESUBSCRIBE_SECONDS after an outage, then tells its phones to resync.
+    return client_manager(
+        app.config["REDIS_URL"], app.config["SOCKETIO_CHANNEL"], app.config["LIVE_RESUBSCRIBE_SECONDS"]
+    )
 
 
 def _make_sqlite_folder(url: str) -> None:

@@ -6,7 +6,8 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from dispatch.exceptions import DomainError, Invalid
@@ -23,7 +24,39 @@ def domain_error_response(exc: DomainError):
     return jsonify(body), exc.status
 
 
+# How long a client should wait before retrying a request the database could not serve: a restart
+# of PostgreSQL takes a few seconds, and the pool reconnects by itself (pool_pre_ping).
+RETRY_AFTER_SECONDS = 2
+
+
+def forget_connection() -> None:
+    """Roll back after a database error; when the connection itself is gone (the server shut it down),
+    the ROLLBACK fails too, so drop the session's connections instead of answering 500."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session().invalidate()  # the scoped session's own Session: drops its connections unused
+
+
+def database_unavailable():
+    """503 with Retry-After: the database is down or overloaded; the request wrote nothing."""
+    response = jsonify(code=503, status="Service Unavailable", message="The database is unavailable; retry.")
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        # Runs before Flask-SQLAlchemy's own clean-up (registered earlier, so called later): a connection
+        # the server cut after the request's last query (PostgreSQL restarting) fails the closing ROLLBACK,
+        # and that would turn an answer already made into a 500. Nothing is lost: nothing was committed.
+        try:
+            db.session.close()
+        except DBAPIError:
+            db.session().invalidate()  # the scoped session's own Session: drops its connections unused
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         db.session.rollback()
@@ -55,13 +88,29 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _operational(exc: OperationalError):
-        db.session.rollback()
+        forget_connection()
         text = str(exc.orig).lower()
         if any(word in text for word in ("deadlock", "could not serialize", "database is locked")):
             # Two requests collided in the database; nothing was written and a retry will do.
             return jsonify(code=409, status="Conflict", message="Conflicts with a concurrent change; retry."), 409
         log.exception("database error")
-        return jsonify(code=503, status="Service Unavailable", message="The database is unavailable; retry."), 503
+        return database_unavailable()
+
+    @app.errorhandler(DBAPIError)
+    def _connection_lost(exc: DBAPIError):
+        # A connection that died under a request (the database restarted): nothing was committed.
+        forget_connection()
+        if exc.connection_invalidated or type(exc).__name__ == "InterfaceError":
+            log.warning("database connection lost: %s", exc.orig)
+            return database_unavailable()
+        return _unexpected(exc)
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(exc: PoolTimeout):
+        # Every pooled connection busy for DB_POOL_TIMEOUT seconds: overloaded, so shed the request.
+        forget_connection()
+        log.warning("database pool exhausted: %s", exc)
+        return database_unavailable()
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)

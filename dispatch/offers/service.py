@@ -133,8 +133,15 @@ def send_wave(order: Order) -> tuple[list[Offer], list[Moved]]:
 
 
 def open_offers_of_order(order_id: int) -> list[Offer]:
+    # Locked, and re-read once locked: a teacher declining one of them at this moment holds its row, and
+    # closing it as taken after that decline committed would overwrite the acknowledged decline
+    # (bench/peak's audit caught it under load). On PostgreSQL the lock waits, then the row no longer matches.
     return db.session.scalars(
-        db.select(Offer).where(Offer.order_id == order_id, Offer.status == OfferStatus.OPEN).order_by(Offer.id)
+        db.select(Offer)
+        .where(Offer.order_id == order_id, Offer.status == OfferStatus.OPEN)
+        .order_by(Offer.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
 
 
@@ -195,10 +202,10 @@ def open_offers(teacher_id: int) -> list[Offer]:
     ).all()
 
 
-def own_open_offer(teacher_id: int, offer_id: int) -> Offer:
+def own_open_offer(teacher_id: int, offer_id: int, lock: bool = True) -> Offer:
     # Locked (PostgreSQL) so the clock cannot expire it while the teacher answers; on SQLite the
     # answer's first write fails if the clock wrote in between, and the client is told to retry.
-    offer = db.session.get(Offer, offer_id, with_for_update=True, populate_existing=True)
+    offer = db.session.get(Offer, offer_id, with_for_update=lock, populate_existing=True)
     if offer is None or offer.teacher_id != teacher_id:
         raise NotFound(f"No offer {offer_id} of yours.")
     if offer.status != OfferStatus.OPEN or offer.expires_at <= district_now():
@@ -208,8 +215,12 @@ def own_open_offer(teacher_id: int, offer_id: int) -> Offer:
 
 def accept(teacher_id: int, offer_id: int) -> tuple[Offer, list[Moved]]:
     """Book the offer's sessions (all or none, BookingRefused otherwise) and mark the offer accepted."""
-    offer = own_open_offer(teacher_id, offer_id)
+    # The sessions are locked before the offer, as every booking locks sessions before it closes the offers
+    # holding them: 50 colleagues accepting at once otherwise deadlocked in turn (each holding its offer,
+    # waiting for the session; the winner waiting for their offers), a second each (bench/peak, PostgreSQL).
+    offer = own_open_offer(teacher_id, offer_id, lock=False)
     _sessions, moves = book(teacher_id, offer.session_ids)
+    offer = own_open_offer(teacher_id, offer_id)  # now locked, and still open: the clock may not expire it
     moves.append(move(offer, Action.ACCEPT))
     offer.closed_at = district_now()
     db.session.flush()

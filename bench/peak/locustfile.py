@@ -1,0 +1,290 @@
+"""The school day at its peaks, for Locust (headless): run by bench/peak/run.py against deploy/run.
+
+Morning (from the start): every teacher's phone connected over Socket.IO (WebSocket, through nginx),
+schools posting urgent orders (and now and then a weekly one), phones accepting (half), declining
+(a third) or letting offers lapse, teachers claiming open orders themselves, the district dashboard
+refreshing GET /api/v1/coverage. Afternoon (from PEAK_AFTERNOON_AT seconds): students rating in a
+burst. Phones follow the contract: on every (re)connect and on `resync` they fetch GET /api/v1/offers.
+
+Settings through the environment (run.py sets them): PEAK_DATA (the district's tokens, from
+bench/peak/district.py), PEAK_OUT (folder for the journal and the push timings), PEAK_AFTERNOON_AT.
+Every acknowledged write (2xx) goes to the journal that bench/peak/audit.py checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import gevent
+import requests
+import socketio
+from locust import HttpUser, between, events, task
+
+DATA = json.loads(Path(os.environ["PEAK_DATA"]).read_text())
+OUT = Path(os.environ.get("PEAK_OUT", "."))
+AFTERNOON_AT = float(os.environ.get("PEAK_AFTERNOON_AT", "60"))
+COUNTS = {name: int(os.environ.get(f"PEAK_{name.upper()}", default)) for name, default in
+          (("phones", 1500), ("schools", 60), ("students", 100), ("dashboards", 2))}  # fmt: skip
+STARTED = time.time()
+
+TEACHER_TOKENS = list(DATA["teachers"].items())
+_next_teacher = iter(range(10**9))
+_next_school = iter(range(10**9))
+_next_slot = iter(range(10**9))
+
+journal: list[dict] = []
+posted_at: dict[int, float] = {}  # order id -> when its POST was sent (wall clock)
+offers_heard: list[tuple[int, int, float]] = []  # (order id, wave, when heard)
+phone_state = {"connected": 0, "connects": 0, "disconnects": 0, "resyncs": 0}
+disconnect_times: list[float] = []
+reconnect_times: list[float] = []
+_lock = threading.Lock()
+
+
+def morning_started() -> float | None:
+    """When the phones are in (or two minutes have passed): the schools' rush starts then."""
+    if phone_state.get("ready_at"):
+        return phone_state["ready_at"]
+    if phone_state["connected"] >= 0.98 * COUNTS["phones"] or time.time() - STARTED > 120:
+        phone_state["ready_at"] = time.time()
+        return phone_state["ready_at"]
+    return None
+
+
+def acknowledge(entry: dict) -> None:
+    with _lock:
+        journal.append(entry)
+
+
+def lesson_day() -> date:
+    """A school day ahead (teachers are available Monday to Saturday)."""
+    day = date.today() + timedelta(days=2)
+    while day.weekday() == 6:
+        day += timedelta(days=1)
+    return day
+
+
+def urgent_body(level: str) -> dict:
+    slot = next(_next_slot)
+    start = 7 * 60 + (slot % 6) * 60
+    hhmm = lambda m: f"{m // 60:02d}:{m % 60:02d}"  # noqa: E731
+    return {"subject": "MTK" if level == "SMP" else "GK", "level": level, "class_name": f"Peak {slot}",
+            "reason": "substitute", "urgent": True,
+            "sessions": [{"date": (lesson_day() + timedelta(days=slot % 4)).isoformat(), "start": hhmm(start),
+                          "end": hhmm(start + 50)}]}  # fmt: skip
+
+
+def weekly_body(level: str) -> dict:
+    first = lesson_day() + timedelta(days=7)
+    slot = next(_next_slot)
+    return {"subject": "MTK" if level == "SMP" else "GK", "level": level, "class_name": f"Peak W{slot}",
+            "reason": "vacancy",
+            "weekly": {"weekdays": [slot % 5], "start": "08:00", "end": "09:20", "from": first.isoformat(),
+                       "until": (first + timedelta(days=27)).isoformat()}}  # fmt: skip
+
+
+class Teacher(HttpUser):
+    """A teacher's phone: a Socket.IO connection all the time; answers offers; sometimes claims."""
+
+    fixed_count = COUNTS["phones"]
+    wait_time = between(30, 90)
+
+    def on_start(self):
+        teacher_id, self.token = TEACHER_TOKENS[next(_next_teacher) % len(TEACHER_TOKENS)]
+        self.teacher_id = int(teacher_id)
+        self.auth = {"Authorization": f"Bearer {self.token}"}
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=3,
+                                   http_session=requests.Session())  # fmt: skip
+        self.sio.on("connect", self._connected)
+        self.sio.on("disconnect", self._disconnected)
+        self.sio.on("offer", self._offer)
+        self.sio.on("resync", self._resync)
+        self.seen: set[int] = set()
+        self.first_connect = True
+        started = time.time()
+        try:
+            self.sio.connect(self.host, auth={"token": self.token}, transports=["websocket"], wait_timeout=60)
+            events.request.fire(request_type="WS", name="connect", response_time=(time.time() - started) * 1000,
+                                response_length=0, exception=None, context={})  # fmt: skip
+        except Exception as exc:
+            events.request.fire(request_type="WS", name="connect", response_time=(time.time() - started) * 1000,
+                                response_length=0, exception=exc, context={})  # fmt: skip
+
+    def on_stop(self):
+        self.sio.shutdown()  # disconnects, or stops a reconnection in progress
+
+    def _connected(self):
+        with _lock:
+            phone_state["connected"] += 1
+            phone_state["connects"] += 1
+            if not self.first_connect:
+                reconnect_times.append(time.time())
+        if not self.first_connect:
+            gevent.spawn(self._fetch_offers)
+        self.first_connect = False
+
+    def _disconnected(self, *_):
+        with _lock:
+            phone_state["connected"] -= 1
+            phone_state["disconnects"] += 1
+            disconnect_times.append(time.time())
+
+    def _resync(self, data=None):
+        with _lock:
+            phone_state["resyncs"] += 1
+        spread = float((data or {}).get("spread_seconds") or 0)
+        gevent.spawn_later(random.uniform(0, spread), self._fetch_offers)
+
+    def _fetch_offers(self):
+        with self.client.get("/api/v1/offers", headers=self.auth, name="/api/v1/offers", catch_response=True) as r:
+            if r.status_code != 200:
+                r.failure(f"HTTP {r.status_code}")
+                return
+            for offer in r.json():
+                self._offer(offer, fetched=True)
+
+    def _offer(self, offer, fetched: bool = False):
+        if offer["id"] in self.seen:
+            return
+        self.seen.add(offer["id"])
+        if not fetched:
+            with _lock:
+                offers_heard.append((offer["order_id"], offer.get("wave", 1), time.time()))
+        gevent.spawn(self._answer, offer)
+
+    def _answer(self, offer):
+        gevent.sleep(random.uniform(0.5, 4.0))  # reading it
+        roll = random.random()
+        if roll < 0.5:
+            with self.client.post(f"/api/v1/offers/{offer['id']}/accept", headers=self.auth,
+                                  name="/api/v1/offers/[id]/accept", catch_response=True) as r:  # fmt: skip
+                if r.status_code == 200:
+                    acknowledge({"kind": "accept", "id": offer["id"]})
+                elif r.status_code == 409:
+                    r.success()  # taken by a colleague first, expired or clashing: an answer, not an error
+        elif roll < 0.8:
+            with self.client.post(f"/api/v1/offers/{offer['id']}/decline", json={"reason": "sedang mengajar"},
+                                  headers=self.auth, name="/api/v1/offers/[id]/decline", catch_response=True) as r:  # fmt: skip
+                if r.status_code == 200:
+                    acknowledge({"kind": "decline", "id": offer["id"]})
+                elif r.status_code == 409:
+                    r.success()
+
+    @task
+    def claim_open_order(self):
+        if morning_started() is None or random.random() > 0.3:
+            return
+        r = self.client.get("/api/v1/orders/open", headers=self.auth, name="/api/v1/orders/open")  # nearest first
+        if r.status_code != 200 or not r.json():
+            return
+        order = random.choice(r.json()[:5])  # one of the five nearest
+        with self.client.post(f"/api/v1/orders/{order['id']}/claim", json={}, headers=self.auth,
+                              name="/api/v1/orders/[id]/claim", catch_response=True) as c:  # fmt: skip
+            if c.status_code == 200:
+                acknowledge(
+                    {"kind": "claim", "teacher_id": self.teacher_id, "session_ids": c.json()["booked_session_ids"]}
+                )
+            elif c.status_code == 409:
+                c.success()
+
+
+class School(HttpUser):
+    """A school operator in the morning rush: urgent orders, now and then a weekly one."""
+
+    fixed_count = COUNTS["schools"]
+    wait_time = between(3, 8)
+
+    def on_start(self):
+        school = DATA["schools"][next(_next_school) % len(DATA["schools"])]
+        self.level, self.auth = school["level"], {"Authorization": f"Bearer {school['token']}"}
+
+    @task(5)
+    def post_urgent(self):
+        self._post(urgent_body(self.level), "/api/v1/orders (urgent)")
+
+    @task(1)
+    def post_weekly(self):
+        self._post(weekly_body(self.level), "/api/v1/orders (weekly)")
+
+    def _post(self, body: dict, name: str):
+        if morning_started() is None:
+            gevent.sleep(1)
+            return
+        sent = time.time()
+        headers = {**self.auth, "Idempotency-Key": str(uuid.uuid4())}
+        with self.client.post("/api/v1/orders", json=body, headers=headers, name=name, catch_response=True) as r:
+            if r.status_code == 201:
+                order_id = r.json()["id"]
+                with _lock:
+                    posted_at[order_id] = sent
+                acknowledge({"kind": "order", "id": order_id})
+            elif r.status_code == 422:
+                r.success()  # e.g. a weekly pattern on a holiday: the answer names the field
+
+
+class District(HttpUser):
+    """The district office's dashboard, refreshing."""
+
+    fixed_count = COUNTS["dashboards"]
+    wait_time = between(4, 6)
+
+    @task
+    def coverage(self):
+        today = date.today()
+        self.client.get(
+            f"/api/v1/coverage?from={today.isoformat()}&to={(today + timedelta(days=14)).isoformat()}&by=kecamatan",
+            headers={"Authorization": f"Bearer {DATA['admin']}"}, name="/api/v1/coverage",
+        )  # fmt: skip
+
+
+class Student(HttpUser):
+    """After school: students rating yesterday's lessons in a burst, each phone once per lesson."""
+
+    fixed_count = COUNTS["students"]
+    wait_time = between(0.5, 2)
+
+    @task
+    def rate(self):
+        morning = morning_started()
+        if morning is None or time.time() - morning < AFTERNOON_AT:
+            gevent.sleep(1)
+            return
+        body = {"code": random.choice(DATA["codes"]), "stars": random.randint(3, 5), "device": str(uuid.uuid4())}
+        with self.client.post("/api/v1/ratings", json=body, name="/api/v1/ratings", catch_response=True) as r:
+            if r.status_code == 201:
+                acknowledge({"kind": "rating", "id": r.json()["id"]})
+
+
+connected_series: list[tuple[float, int]] = []  # (when, phones connected), every half second
+
+
+@events.test_start.add_listener
+def _sample_connected(**_kw):
+    def sample():
+        while True:
+            connected_series.append((time.time(), phone_state["connected"]))
+            gevent.sleep(0.5)
+
+    gevent.spawn(sample)
+
+
+@events.quitting.add_listener
+def _write_results(environment, **_kw):
+    latencies = sorted(
+        (heard - posted_at[order]) * 1000 for order, wave, heard in offers_heard if wave == 1 and order in posted_at
+    )
+    with _lock:
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "journal.jsonl").write_text("".join(json.dumps(e) + "\n" for e in journal))
+        (OUT / "push.json").write_text(json.dumps({
+            "order_to_offer_ms": latencies, "phones": phone_state, "disconnects": disconnect_times,
+            "reconnects": reconnect_times, "offers_heard": len(offers_heard), "orders_posted": len(posted_at),
+            "connected_series": connected_series,
+        }))  # fmt: skip

@@ -1,0 +1,233 @@
+"""The morning and afternoon peaks against the production deployment on this machine, with a fault in
+the middle, then the audit.
+
+    .venv/bin/python -m bench.peak.run [--fault none|kill-web|redis|postgres] [--phones 1500] [--minutes 3]
+
+Starts its own PostgreSQL cluster and Redis (deploy/services.py, free ports: never the machine's shared
+5432 / 6379), deploy/run with 2 web processes and the job worker(s), the district (bench/peak/district.py),
+then Locust headless (bench/peak/locustfile.py). Halfway through the run it injects the fault:
+- kill-web: SIGKILL of web1 whole (gunicorn's master and worker; deploy/respawn starts it again);
+- redis: Redis stopped for --outage seconds, then started again (empty: nothing persisted);
+- postgres: the cluster stopped (fast: sessions cut) for --outage seconds and started again.
+A probe asks GET /api/v1/offers through nginx every 0.25 s and two probe phones (one per web process) wait
+for `resync`: recovery is the time from the fault's end to the last failed probe (or to the resync, or to the
+last phone back). Prints a table; writes everything under --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from bench.peak import audit as auditing
+from bench.peak.district import build
+from deploy.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Probe(threading.Thread):
+    """GET /api/v1/offers through nginx, every 0.25 s: when did the service answer and when not."""
+
+    def __init__(self, url: str, token: str):
+        super().__init__(daemon=True)
+        self.url, self.token = url, token
+        self.failures: list[float] = []
+        self.successes = 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            try:
+                r = requests.get(
+                    f"{self.url}/api/v1/offers", headers={"Authorization": f"Bearer {self.token}"}, timeout=10
+                )
+                ok = r.status_code == 200
+            except requests.RequestException:
+                ok = False
+            if ok:
+                self.successes += 1
+            else:
+                self.failures.append(time.time())
+            time.sleep(0.25)
+
+
+def resync_listeners(stack: Stack, token: str) -> list[dict]:
+    """One phone on each web process directly, noting when it is told to resync."""
+    import socketio
+
+    heard = []
+    for port in stack.web_ports():
+        state = {"port": port, "resync": None}
+        client = socketio.Client(reconnection=True)
+        client.on("resync", lambda _d=None, state=state: state.__setitem__("resync", state["resync"] or time.time()))
+        client.connect(f"http://127.0.0.1:{port}", auth={"token": token}, transports=["websocket"], wait_timeout=30)
+        state["client"] = client
+        heard.append(state)
+    return heard
+
+
+def inject(fault: str, stack: Stack, outage: float) -> tuple[float, float]:
+    """The fault; returns (when it began, when it ended: the part is back or was restarted)."""
+    began = time.time()
+    if fault == "kill-web":
+        stack.kill_web(1)
+        return began, time.time()
+    if fault == "redis":
+        stack.redis.stop()
+        time.sleep(outage)
+        stack.redis.start()
+        return began, time.time()
+    if fault == "postgres":
+        stack.pg.stop("fast")
+        time.sleep(outage)
+        stack.pg.start()
+        return began, time.time()
+    raise ValueError(fault)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def read_stats(csv: Path) -> list[dict]:
+    import csv as csvlib
+
+    with open(csv) as f:
+        return list(csvlib.DictReader(f))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fault", default="none", choices=["none", "kill-web", "redis", "postgres"])
+    parser.add_argument("--phones", type=int, default=1500)
+    parser.add_argument("--schools", type=int, default=60)
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--minutes", type=float, default=3.0, help="the run after the phones are in")
+    parser.add_argument("--outage", type=float, default=5.0, help="seconds Redis or PostgreSQL stays down")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("PEAK_WORKERS", "1")))
+    parser.add_argument("--spawn-rate", type=float, default=60)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "peak" / "out"))
+    args = parser.parse_args()
+    out = Path(args.out) / args.fault
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    folder = Path(tempfile.mkdtemp(prefix="guru-peak-"))
+    stack = Stack(
+        folder,
+        web=2,
+        workers=args.workers,
+        CLOCK_SECONDS="1",
+        SERVER_THREADS="1500",
+        RATINGS_RATE_LIMIT="100000 per minute",
+    )  # fmt: skip  (students come through one address here)
+    listeners: list[dict] = []
+    probe = None
+    try:
+        stack.start_services()
+        stack.start()
+        data = build(stack.database_url, stack.secret, out / "district.json", teachers=args.phones,
+                     schools=args.schools, lessons=300)  # fmt: skip
+        token = next(iter(data["teachers"].values()))
+        users = args.phones + args.schools + args.students + 2
+        spawn_seconds = users / args.spawn_rate
+        run_seconds = int(spawn_seconds + 60 * args.minutes + 10)
+        env = {**os.environ, "PEAK_DATA": str(out / "district.json"), "PEAK_OUT": str(out),
+               "PEAK_AFTERNOON_AT": str(60 * args.minutes * 0.6), "PEAK_PHONES": str(args.phones),
+               "PEAK_SCHOOLS": str(args.schools), "PEAK_STUDENTS": str(args.students)}  # fmt: skip
+        load_before = os.getloadavg()
+        locust = subprocess.Popen(
+            [str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "bench" / "peak" / "locustfile.py"),
+             "--headless", "-u", str(users), "-r", str(args.spawn_rate), "--run-time", f"{run_seconds}s",
+             "--host", stack.url, "--csv", str(out / "locust"), "--only-summary", "--stop-timeout", "10",
+             "--loglevel", "WARNING"],
+            cwd=ROOT, env=env, stdout=open(out / "locust.log", "w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        listeners = resync_listeners(stack, token)
+        probe = Probe(stack.url, token)
+        probe.start()
+        fault_window = None
+        time.sleep(spawn_seconds + 60 * args.minutes * 0.4)  # in the morning rush, before the afternoon
+        if args.fault != "none":
+            fault_window = inject(args.fault, stack, args.outage)
+        load_during = os.getloadavg()
+        locust.wait(run_seconds + 300)
+        probe.done.set()
+        stack.wait_healthy(120)
+        push = json.loads((out / "push.json").read_text())
+        journal = auditing.read_journal(out / "journal.jsonl")
+        problems = auditing.audit(stack.database_url, journal)
+        recovery = {}
+        if fault_window:
+            began, ended = fault_window
+            after = [t for t in probe.failures if t >= began]
+            recovery["probe_s"] = round(max(after) - ended, 1) if after else 0.0
+            recovery["failed_probes"] = len(after)
+            if args.fault == "redis":
+                recovery["resync_s"] = [round(s["resync"] - ended, 1) if s["resync"] else None for s in listeners]
+            series = [(t, n) for t, n in push.get("connected_series", []) if began <= t <= began + 60]
+            if series:
+                # Back when 99% of the phones are connected and stay so for the rest of the minute.
+                short = [t for t, n in series if n < 0.99 * args.phones]
+                recovery["phones_lowest"] = min(n for _, n in series)
+                recovery["phones_back_s"] = round(max(0.0, max(short) - ended), 1) if short else 0.0
+        stats = read_stats(out / "locust_stats.csv")
+        latencies = push["order_to_offer_ms"]
+        summary = {
+            "fault": args.fault, "machine": f"{platform.node()} {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d %H:%M"),
+            "load_before": [round(x, 2) for x in load_before], "load_during": [round(x, 2) for x in load_during],
+            "phones": push["phones"], "orders_posted": push["orders_posted"], "offers_heard": push["offers_heard"],
+            "order_to_offer_ms": {"n": len(latencies), "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
+                                  "max": max(latencies) if latencies else None},
+            "requests": [{k: row[k] for k in ("Type", "Name", "Request Count", "Failure Count", "Requests/s",
+                                              "50%", "99%")} for row in stats],
+            "recovery": recovery, "audit": {k: len(v) for k, v in problems.items()}, "audit_sample": {k: v[:5] for k, v in problems.items() if v},
+            "acknowledged_writes": len(journal),
+        }  # fmt: skip
+        (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+        print_table(summary, out)
+        return 0 if not any(problems.values()) else 1
+    finally:
+        if probe:
+            probe.done.set()
+        for s in listeners:
+            s["client"].shutdown()  # disconnects, or stops a reconnection in progress
+        stack.stop_all()
+        for log in (stack.log_path, stack.state / "nginx-error.log", stack.pg.log):
+            if log.exists():
+                shutil.copy(log, out / log.name)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def print_table(summary: dict, out: Path) -> None:
+    print(f"\nfault: {summary['fault']}   {summary['machine']}   {summary['date']}   load before "
+          f"{summary['load_before']} during {summary['load_during']}")  # fmt: skip
+    print(f"phones: {summary['phones']}")
+    o2o = summary["order_to_offer_ms"]
+    print(f"order->offer (wave 1, {o2o['n']} offers): p50 {o2o['p50']:.0f} ms  p99 {o2o['p99']:.0f} ms  max {o2o['max']:.0f} ms"
+          if o2o["n"] else "order->offer: none measured")  # fmt: skip
+    print(f"{'type':6} {'name':36} {'count':>7} {'fail':>6} {'req/s':>7} {'p50':>6} {'p99':>7}")
+    for row in summary["requests"]:
+        print(f"{row['Type']:6} {row['Name'][:36]:36} {row['Request Count']:>7} {row['Failure Count']:>6} "
+              f"{float(row['Requests/s']):7.1f} {row['50%']:>6} {row['99%']:>7}")  # fmt: skip
+    print(f"recovery: {summary['recovery']}")
+    print(f"audit ({summary['acknowledged_writes']} acknowledged writes): {summary['audit']}")
+    print(f"(everything under {out})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Phones for the deployment tests: Socket.IO clients that reconnect by themselves and follow the
+contract: on every (re)connect, and on `resync` within its `spread_seconds`, fetch GET /api/v1/offers."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import requests
+import socketio
+
+
+class Phone:
+    def __init__(self, url: str, token: str):
+        self.url, self.token = url, token
+        self.connects = 0
+        self.resyncs = 0
+        self.pushed: set[int] = set()  # offer ids heard live
+        self.fetched: set[int] = set()  # offer ids seen in GET /api/v1/offers
+        self.offers_by_order: dict[int, int] = {}
+        self.lock = threading.Lock()
+        self.fetch_on_connect = True
+        self.client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
+        self.client.on("connect", self._on_connect)
+        self.client.on("resync", self._on_resync)
+        self.client.on("offer", self._on_offer)
+
+    def _remember(self, offer: dict, into: set[int]) -> None:
+        with self.lock:
+            into.add(offer["id"])
+            self.offers_by_order[offer["order_id"]] = offer["id"]
+
+    def fetch(self) -> None:
+        try:
+            response = requests.get(f"{self.url}/api/v1/offers", headers={"Authorization": f"Bearer {self.token}"},
+                                    timeout=30)  # fmt: skip
+        except requests.RequestException:
+            return  # the next reconnect or resync fetches again
+        if response.status_code == 200:
+            for offer in response.json():
+                self._remember(offer, self.fetched)
+
+    def _on_connect(self):
+        self.connects += 1
+        if self.fetch_on_connect:
+            threading.Thread(target=self.fetch, daemon=True).start()
+
+    def _on_resync(self, data=None):
+        self.resyncs += 1
+        self.spread = float((data or {}).get("spread_seconds") or 0)
+        threading.Timer(random.uniform(0, self.spread), self.fetch).start()
+
+    def _on_offer(self, offer):
+        self._remember(offer, self.pushed)
+
+    def knows_order(self, order_id: int) -> bool:
+        with self.lock:
+            return order_id in self.offers_by_order
+
+    def connect(self, url: str | None = None) -> Phone:
+        self.client.connect(url or self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=20)
+        return self
+
+    def disconnect(self) -> None:
+        """Disconnect, or stop reconnecting: a client left retrying would run on into later tests."""
+        self.client.shutdown()

@@ -1,0 +1,57 @@
+"""deploy/run's generated files: an nginx.conf that nginx itself accepts (plain and HTTPS), and a Procfile
+that starts every part under deploy/respawn."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from config import TestingConfig
+from deploy.prod import procfile, render_nginx
+
+
+def nginx_or_skip() -> str:
+    path = shutil.which("nginx")
+    if path is None:
+        if TestingConfig.REQUIRE_SERVICES:
+            pytest.fail("GURU_REQUIRE_SERVICES is set but nginx is not installed")
+        pytest.skip("nginx not installed (Debian: apt-get install nginx)")
+    return path
+
+
+def nginx_accepts(nginx: str, state, text: str) -> subprocess.CompletedProcess:
+    (state / "nginx-tmp").mkdir(exist_ok=True)
+    (state / "nginx.conf").write_text(text)
+    return subprocess.run([nginx, "-t", "-p", str(state), "-c", str(state / "nginx.conf")], capture_output=True,
+                          text=True, timeout=30)  # fmt: skip
+
+
+def test_nginx_accepts_the_plain_configuration_with_sticky_socket_io(tmp_path):
+    text = render_nginx(tmp_path, 18000, [18001, 18002])
+    result = nginx_accepts(nginx_or_skip(), tmp_path, text)
+    assert result.returncode == 0, result.stderr
+    directives = [line.strip() for line in text.splitlines() if not line.strip().startswith("#")]
+    assert "hash $guru_node consistent;" in directives and not any(d.startswith("ip_hash") for d in directives)
+    assert "server 127.0.0.1:18001" in text and "server 127.0.0.1:18002" in text and " ssl" not in text
+
+
+def test_nginx_accepts_the_https_configuration(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                           str(cert), "-days", "1", "-subj", "/CN=localhost"], capture_output=True, timeout=60)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    text = render_nginx(tmp_path, 18443, [18001], tls=(str(cert), str(key)))
+    result = nginx_accepts(nginx_or_skip(), tmp_path, text)
+    assert result.returncode == 0, result.stderr
+    assert "listen 18443 ssl" in text
+
+
+def test_the_procfile_runs_each_web_process_and_worker_under_respawn(tmp_path):
+    lines = procfile(tmp_path, [18001, 18002], workers=1).splitlines()
+    names = [line.split(":", 1)[0] for line in lines]
+    assert names == ["nginx", "web1", "web2", "worker1", "health"]
+    for line in lines[1:4]:
+        assert "deploy/respawn" in line
+    assert "--bind 127.0.0.1:18002" in lines[2] and "jobs-worker" in lines[3]
