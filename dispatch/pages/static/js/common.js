@@ -123,6 +123,13 @@
     socket.on("connect", () => { live.textContent = G.t("connected"); live.dataset.state = "on"; G.onConnect && G.onConnect(); });
     socket.on("disconnect", () => { live.textContent = G.t("reconnecting"); live.dataset.state = "off"; });
     socket.on("connect_error", () => { live.textContent = G.t("not_connected"); live.dataset.state = "off"; });
+    // Live push came back after an outage (Redis): events made meanwhile were not pushed. Fetch again, as
+    // on a reconnect, at a random moment within the spread the server asks for, so that 1,500 phones do
+    // not all ask in the same second.
+    socket.on("resync", (data) => {
+      const spread = Math.max(1, Math.min(60, Number(data && data.spread_seconds) || 5));
+      setTimeout(() => { G.onConnect && G.onConnect(); }, Math.random() * spread * 1000);
+    });
     return socket;
   };
 
