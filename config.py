@@ -170,6 +170,9 @@ class Config:
     # The solver's CPU priority (nice, 0-19): on a machine shared with the web server, schools' and
     # teachers' requests come first and the solver has every cycle they leave (bench/jobs.py).
     JOBS_SOLVER_NICE = _env_int("JOBS_SOLVER_NICE", 10)
+    # Fault tests only: while this file exists, a solver child waits before it plans, so a test can
+    # kill or cancel a run that is certainly in the solver however fast the machine (unset: never).
+    SOLVER_HOLD_FILE = os.environ.get("GURU_SOLVER_HOLD_FILE") or None
 
     # Limits (Flask-Limiter): counts in Redis when REDIS_URL is set, so several processes share them;
     # in memory otherwise, and in memory for a while if Redis goes away (never a 500 for it).

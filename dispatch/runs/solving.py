@@ -128,13 +128,16 @@ def solve_in_child(
     should_stop: Callable[[], None],
     poll_seconds: float = 0.5,
     nice: int = 0,
+    hold_file: str | None = None,
     **kwargs,
 ) -> dict:
     """solve_week in a forked child. `should_stop` is called about every `poll_seconds` and may raise
     (a cancel): the child is killed and the exception goes on. A child that dies raises SolverFailed."""
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(send, data, in_range, nice, kwargs), name="guru-solver", daemon=False)
+    child = context.Process(
+        target=_child, args=(send, data, in_range, nice, hold_file, kwargs), name="guru-solver", daemon=False
+    )
     child.start()
     _children.add(child)
     send.close()
@@ -177,7 +180,7 @@ def _stop(child) -> None:
     child.join(10)
 
 
-def _child(send, data: dict, in_range: set[str], nice: int, kwargs: dict) -> None:
+def _child(send, data: dict, in_range: set[str], nice: int, hold_file: str | None, kwargs: dict) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     if nice:
@@ -186,6 +189,8 @@ def _child(send, data: dict, in_range: set[str], nice: int, kwargs: dict) -> Non
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = os.getppid()
     threading.Thread(target=_die_with, args=(parent,), daemon=True).start()
+    while hold_file and os.path.exists(hold_file):  # a fault test holds the run in the solver
+        time.sleep(0.05)
     try:
         result = solve_week(data, in_range, progress=lambda p: send.send(("progress", p)), **kwargs)
         send.send(("result", result))

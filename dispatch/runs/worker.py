@@ -288,6 +288,7 @@ def _solve(reporter: Reporter, data: dict, in_range: set[str], label: str, total
         should_stop=reporter.tick,
         workers=config["MATCHING_WORKERS"],
         nice=config["JOBS_SOLVER_NICE"],
+        hold_file=config["SOLVER_HOLD_FILE"],
         **kwargs,
     )
 

@@ -36,7 +36,10 @@ def stack():
     folder = Path(tempfile.mkdtemp(prefix="guru-deploy-test-"))
     # CLOCK_SECONDS short so that the clock's work shows within the tests' deadlines; a plan searches for
     # as long as MATCHING_TIME_LIMIT allows, so that a worker can be killed in the middle of one.
-    stack = Stack(folder, web=2, workers=1, CLOCK_SECONDS="0.2", SERVER_THREADS="200", MATCHING_TIME_LIMIT="600")
+    # A solver child waits while `hold-solver` exists in the folder (config SOLVER_HOLD_FILE): a test makes
+    # it to kill a worker whose run is certainly in the solver, however fast the machine.
+    stack = Stack(folder, web=2, workers=1, CLOCK_SECONDS="0.2", SERVER_THREADS="200", MATCHING_TIME_LIMIT="600",
+                  GURU_SOLVER_HOLD_FILE=str(folder / "hold-solver"))  # fmt: skip
     try:
         stack.start_services()
         stack.start()

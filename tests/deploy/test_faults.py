@@ -19,6 +19,7 @@ import signal
 import threading
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import psutil
 import requests
@@ -297,7 +298,7 @@ def test_job_worker_killed_mid_plan_the_run_fails_and_the_worker_comes_back(heal
 
     stack = healthy
     with stack_app.app_context():
-        seed_demo(teachers=300, periods=3000, progress=lambda line: None)  # a week the planner searches long
+        seed_demo(teachers=300, periods=3000, progress=lambda line: None)  # a week with lessons to plan
         admin = issue_token(f.user("district_admin", username=f"kantor-{uuid.uuid4().hex[:6]}"))
         db.session.commit()
         monday = next_monday(district_today())
@@ -311,6 +312,8 @@ def test_job_worker_killed_mid_plan_the_run_fails_and_the_worker_comes_back(heal
     def run(run_id: int) -> dict:
         return stack.get(f"/api/v1/matching/runs/{run_id}", admin).json()
 
+    hold = Path(stack.env["GURU_SOLVER_HOLD_FILE"])
+    hold.touch()
     run_id = post_run(monday, monday + timedelta(days=6))
     (worker,) = stack.job_worker_pids()
 
@@ -322,6 +325,7 @@ def test_job_worker_killed_mid_plan_the_run_fails_and_the_worker_comes_back(heal
     wait_for(solving, 180, "the plan in the solver")
     solvers = [p.pid for p in psutil.Process(worker).children()]
     os.kill(worker, signal.SIGKILL)
+    hold.unlink()  # the next worker's runs plan at once
     # deploy/respawn starts the worker again; on start it fails the run its predecessor left running.
     try:
         ended = wait_for(lambda: (r := run(run_id))["status"] in ("done", "failed", "cancelled") and r, 120, "the run")

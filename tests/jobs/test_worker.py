@@ -77,6 +77,15 @@ def solving(worker):
     return lambda run: run["status"] == "running" and worker.children()
 
 
+@pytest.fixture
+def held(tmp_path):
+    """Settings for a worker whose solver child waits while a file exists (config SOLVER_HOLD_FILE): the
+    run is certainly still in the solver when the test cancels or kills it, however fast the machine."""
+    hold = tmp_path / "hold-solver"
+    hold.touch()
+    return hold
+
+
 def test_a_plan_is_queued_by_the_web_and_run_by_the_worker(queue_app, workers):
     admin = world_admin(queue_app)
     run_id = admin.plan(MONDAY, MONDAY)
@@ -108,14 +117,15 @@ def test_a_what_if_and_an_empty_range_through_the_worker(queue_app, workers):
     assert (empty["status"], empty["sessions"], empty["assigned"], empty["error"]) == ("done", 0, 0, None)
 
 
-def test_cancel_stops_a_running_solve(queue_app, workers):
+def test_cancel_stops_a_running_solve(queue_app, workers, held):
     admin, monday = demo_admin(queue_app)
-    worker = workers(MATCHING_TIME_LIMIT="600")
+    worker = workers(GURU_SOLVER_HOLD_FILE=str(held))
     run_id = admin.plan(monday, monday + timedelta(days=6))
     admin.wait(run_id, solving(worker))
     solver = worker.children()
     assert [nice_of(pid) - nice_of(worker.process.pid) for pid in solver] == [10]  # requests first
     cancelled = admin.post(f"runs/{run_id}/cancel")
+    held.unlink()  # the next run plans at once
     assert cancelled.status_code == 200 and cancelled.get_json()["cancel_requested"] is True
     run = admin.wait(run_id)
     assert run["status"] == "cancelled" and run["error"] is None
@@ -126,13 +136,14 @@ def test_cancel_stops_a_running_solve(queue_app, workers):
     assert admin.wait(admin.plan(far, far))["status"] == "done"
 
 
-def test_a_worker_killed_mid_run_fails_the_run_when_it_restarts(queue_app, workers):
+def test_a_worker_killed_mid_run_fails_the_run_when_it_restarts(queue_app, workers, held):
     admin, monday = demo_admin(queue_app)
-    worker = workers(MATCHING_TIME_LIMIT="600")
+    worker = workers(GURU_SOLVER_HOLD_FILE=str(held))
     run_id = admin.plan(monday, monday + timedelta(days=6))
     admin.wait(run_id, solving(worker))
     solver = worker.children()
     worker.kill()
+    held.unlink()
     # The orphaned solver notices and ends itself (it checks twice a second).
     deadline = time.monotonic() + 30
     while any(alive(pid) for pid in solver):
@@ -147,9 +158,9 @@ def test_a_worker_killed_mid_run_fails_the_run_when_it_restarts(queue_app, worke
     assert admin.wait(admin.plan(far, far))["status"] == "done"
 
 
-def test_a_worker_told_to_stop_fails_its_run_on_the_way_out(queue_app, workers):
+def test_a_worker_told_to_stop_fails_its_run_on_the_way_out(queue_app, workers, held):
     admin, monday = demo_admin(queue_app)
-    worker = workers(MATCHING_TIME_LIMIT="600")
+    worker = workers(GURU_SOLVER_HOLD_FILE=str(held))
     run_id = admin.plan(monday, monday + timedelta(days=6))
     admin.wait(run_id, solving(worker))
     solver = worker.children()
