@@ -23,6 +23,8 @@ from dispatch.extensions import db
 
 DATABASES = ["sqlite", "postgresql"]
 
+pytest_plugins = ["tests.browser"]  # the browser tests' fixtures: Chromium and axe-core
+
 
 def postgres_url_or_skip() -> str:
     url = TestingConfig.POSTGRES_TEST_URL

@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import re
-import shutil
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,32 +24,23 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
-from config import TestingConfig
 from dispatch import create_app
 from dispatch.demo import seed_demo
 from dispatch.extensions import db
 from dispatch.schools.models import School
 from tests import factories as f
+from tests.browser import SCREENSHOTS as SHOTS
 from tests.conftest import make_config
 from tests.dispatch.conftest import redis_url  # noqa: F401  (a fixture: Redis, or a skip with the reason)
 from tests.jobs.worker_process import Worker
-from tests.live_server import ROOT, Server
+from tests.live_server import Server
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / "tests" / "screenshots"
 DESKTOP, PHONE = {"width": 1366, "height": 768}, {"width": 360, "height": 740}
 # Small runs plan two kecamatan: the town (nearly all covered) and Pelepat (about 73%: room for hires).
 TOWN, SECOND = "15.08.03", "15.08.06"
 RUN_TIMEOUT = 240_000  # ms: only catches a run that never ends (the solver has 2 s a week)
 # Fast solves for the page tests: the same code paths, a short deterministic budget.
 SOLVER = {"MATCHING_TIME_LIMIT": "2", "MATCHING_WHATIF_TIME_LIMIT": "2", "MATCHING_WORKERS": "1"}
-
-
-def missing(reason: str):
-    if TestingConfig.REQUIRE_SERVICES:
-        pytest.fail(f"GURU_REQUIRE_SERVICES is set: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -74,26 +64,6 @@ def demo(tmp_path_factory):
     yield {"server": server, "worker": worker, "town_school": town_school.npsn, "url": url, "folder": folder}
     worker.stop()
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        missing("no Chromium: apt-get install chromium (.ci/run does)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.exists():
-        missing("no axe-core: run `make setup` (npm ci) to install it")
-    return AXE.read_text()
 
 
 def watch(page, server):

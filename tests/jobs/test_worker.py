@@ -77,6 +77,14 @@ def solving(worker):
     return lambda run: run["status"] == "running" and worker.children()
 
 
+def outlived_by_none(solver: list[int]) -> None:
+    """The solver processes end soon after their worker (30 s only catches one that never does)."""
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in solver):
+        assert time.monotonic() < deadline, "the solver outlived its worker"
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def held(tmp_path):
     """Settings for a worker whose solver child waits while a file exists (config SOLVER_HOLD_FILE): the
@@ -145,10 +153,7 @@ def test_a_worker_killed_mid_run_fails_the_run_when_it_restarts(queue_app, worke
     worker.kill()
     held.unlink()
     # The orphaned solver notices and ends itself (it checks twice a second).
-    deadline = time.monotonic() + 30
-    while any(alive(pid) for pid in solver):
-        assert time.monotonic() < deadline, "the solver outlived its worker"
-        time.sleep(0.1)
+    outlived_by_none(solver)
     assert admin.run(run_id)["status"] == "running"  # nobody left to say otherwise
     worker.start()
     run = admin.run(run_id)
@@ -170,10 +175,7 @@ def test_a_worker_told_to_stop_fails_its_run_on_the_way_out(queue_app, workers, 
         "failed",
         "the job worker was stopped while the run was going; post it again",
     )
-    deadline = time.monotonic() + 30
-    while any(alive(pid) for pid in solver):
-        assert time.monotonic() < deadline, "the solver outlived its worker"
-        time.sleep(0.1)
+    outlived_by_none(solver)
 
 
 @pytest.fixture

@@ -10,58 +10,26 @@ these tests skip with the reason.
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 import sqlalchemy as sa
 
-from config import TestingConfig
 from dispatch.district.models import District
 from dispatch.district.service import district_now
 from dispatch.extensions import db
 from dispatch.orders.models import LessonSession
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher
+from tests.browser import SCREENSHOTS
 from tests.dispatch.test_live_server import bearer, post_urgent_order
-from tests.live_server import ROOT, Server
+from tests.live_server import Server
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "tests" / "screenshots"
 PHONE = {"width": 360, "height": 740}
 SCHOOL = {"lat": -1.4861, "lon": 102.1177}  # tests/factories.school
 
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # about the pages, not the database
-
-
-def missing(reason: str):
-    if TestingConfig.REQUIRE_SERVICES:
-        pytest.fail(f"GURU_REQUIRE_SERVICES is set: {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        missing("no Chromium: apt-get install chromium (.ci/run does)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.exists():
-        missing("no axe-core: run `make setup` (npm ci) to install it")
-    return AXE.read_text()
 
 
 @pytest.fixture
