@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from config import TestingConfig  # noqa: E402
-from dispatch import create_app  # noqa: E402
+from dispatch import create_app, workflow  # noqa: E402
 from dispatch.district.service import district_now, ensure_district  # noqa: E402
 from dispatch.extensions import db  # noqa: E402
 from dispatch.offers.models import Offer  # noqa: E402
@@ -39,8 +39,9 @@ BUDGET = 150 * 1024
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400 * 1024 / 8, "uploadThroughput": 400 * 1024 / 8}
 
 
-def build(url: str) -> int:
-    """The small district, with something on every page; returns a held session's id (the QR card)."""
+def build(url: str) -> tuple[int, str]:
+    """The small district, with something on every page; returns a held session's id (the QR card) and
+    its rating code (the student's page)."""
     app = create_app(type("BenchConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
     with app.app_context():
         db.create_all()
@@ -58,7 +59,9 @@ def build(url: str) -> int:
                              session_ids=[world.order_a.sessions[0].id], status="open", wave=1,
                              expires_at=now + timedelta(hours=2)))  # fmt: skip
         db.session.commit()
-        return held.id
+        code, _ = workflow.rating_code(world.op_a, held.id)
+        db.session.commit()
+        return held.id, code
 
 
 def weigh(browser, server: Server, username: str | None, path: str, slow: bool) -> tuple[int, int, float]:
@@ -93,7 +96,7 @@ def main() -> None:
         sys.exit("no Chromium: apt-get install chromium")
     folder = Path(tempfile.mkdtemp(prefix="guru-pages-"))
     url = f"sqlite:///{folder / 'pages.db'}"
-    held = build(url)
+    held, code = build(url)
     server = Server(url, folder, CLOCK_SECONDS="0").start()
     pages = [
         (None, "/masuk", "login"),
@@ -101,7 +104,10 @@ def main() -> None:
         ("op-a", "/sekolah", "school: orders and the order form"),
         ("op-a", "/sekolah/guru", "school: favourite and blocked teachers"),
         ("op-a", f"/sekolah/kode/{held}", "school: the rating QR card"),
-        ("admin", "/dinas", "district (placeholder)"),
+        ("admin", "/dinas", "district office: shortage, map, plans, what-if"),
+        ("admin", "/dinas/laporan", "district office: monthly report (print to PDF)"),
+        (None, "/nilai", "student: type a lesson's code"),
+        (None, f"/nilai/{code}", "student: rate a lesson (the QR's address)"),
     ]
     try:
         with sync_playwright() as playwright:

@@ -33,7 +33,9 @@
   const watchers = {};
   const socket = G.live();
   if (socket) {
-    G.onConnect = () => soon(100);
+    // The page came with this week's numbers; after a dropped connection, fetch them again.
+    let connectedOnce = false;
+    G.onConnect = () => { if (connectedOnce) soon(100); connectedOnce = true; };
     socket.on("order_updated", () => soon());
     socket.on("run_updated", (run) => { if (watchers[run.id]) watchers[run.id](run); });
   }
