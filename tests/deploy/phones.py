@@ -3,6 +3,7 @@ contract: on every (re)connect, and on `resync` within its `spread_seconds`, fet
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 
@@ -24,6 +25,7 @@ class Phone:
         self.client.on("connect", self._on_connect)
         self.client.on("resync", self._on_resync)
         self.client.on("offer", self._on_offer)
+        self.client.on("disconnect", self._on_disconnect)
 
     def _remember(self, offer: dict, into: set[int]) -> None:
         with self.lock:
@@ -44,6 +46,14 @@ class Phone:
         self.connects += 1
         if self.fetch_on_connect:
             threading.Thread(target=self.fetch, daemon=True).start()
+
+    def _on_disconnect(self, *reason):
+        """A connection broken by a killed process: python-engineio drops its WebSocket without closing
+        it, and the socket left for the garbage collector fails a later test (ResourceWarning)."""
+        ws = getattr(self.client.eio, "ws", None)
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                ws.shutdown()
 
     def _on_resync(self, data=None):
         self.resyncs += 1
