@@ -84,8 +84,7 @@ def build_candidates(
     `complete = False`; every pair returned is feasible and the travel matrix is safe (unmeasured
     school pairs are never together)."""
     travel_min, school_km, complete = travel_matrix(inst, deadline)
-    reach, km, reach_complete = reach_matrix(inst, deadline) if complete else (None, None, False)
-    complete = complete and reach_complete
+    reach, km, complete = reach_matrix(inst, deadline) if complete else (None, None, False)
     blocked = exclude if exclude is not None else inst.blocked
     windows = vectorised.Windows.of([[(d, a, b) for d, ws in w.items() for a, b in ws] for w in inst.teacher_windows])
     qual_masks: dict[tuple[str, str], np.ndarray] = {}
@@ -94,7 +93,7 @@ def build_candidates(
     counts = np.zeros(inst.n_sessions, dtype=np.int64)
     teachers_out: list[np.ndarray] = []
     built = 0  # sessions 0..built-1 have their pairs
-    if reach is not None:
+    if complete:  # else the deadline has passed already: nothing more
         for s in range(inst.n_sessions):
             if s % SESSIONS_PER_CHECK == 0 and _past(deadline):
                 complete = False
