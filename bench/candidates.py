@@ -93,8 +93,12 @@ def main() -> None:
     roots = {"this tree": ROOT}
     if args.old:
         old = Path("/tmp") / f"bench-candidates-{args.old}"
-        if not old.exists():
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), args.old], check=True)
+        if not old.exists():  # the revision's pure packages alone, unpacked beside this tree
+            old.mkdir()
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", args.old, "matching", "scheduling"], capture_output=True, check=True
+            )
+            subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
         roots[args.old] = old
     print(f"# build_candidates, {platform.node()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     print()
