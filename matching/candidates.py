@@ -86,7 +86,7 @@ def build_candidates(
     travel_min, school_km, complete = travel_matrix(inst, deadline)
     reach, km, complete = reach_matrix(inst, deadline) if complete else (None, None, False)
     blocked = exclude if exclude is not None else inst.blocked
-    windows = vectorised.Windows.of([[(d, a, b) for d, ws in w.items() for a, b in ws] for w in inst.teacher_windows])
+    windows = vectorised.Windows.by_day(inst.teacher_windows)
     qual_masks: dict[tuple[str, str], np.ndarray] = {}
     avail_masks: dict[tuple[int, int, int], np.ndarray] = {}
     group_teachers: dict[tuple, np.ndarray] = {}

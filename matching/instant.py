@@ -51,8 +51,7 @@ class Ranker:
 
     def _available(self, day: int, start: int, end: int) -> np.ndarray:
         if self._windows is None:
-            per_teacher = [[(d, a, b) for d, ws in w.items() for a, b in ws] for w in self.inst.teacher_windows]
-            self._windows = vectorised.Windows.of(per_teacher)
+            self._windows = vectorised.Windows.by_day(self.inst.teacher_windows)
         return self._windows.available(day, start, end)
 
     def candidates(self, s: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ is paid for only where it decides something:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,6 +189,11 @@ class Windows:
         rows = [(t, d, a, b) for t, windows in enumerate(per_teacher) for d, a, b in windows]
         table = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
         return cls(len(per_teacher), table[:, 0], table[:, 1], table[:, 2], table[:, 3])
+
+    @classmethod
+    def by_day(cls, per_teacher: Sequence[Mapping[int, Iterable[tuple[int, int]]]]) -> Windows:
+        """From each teacher's {day: [(start, end)]}, as the matching instance holds them."""
+        return cls.of([[(d, a, b) for d, spans in days.items() for a, b in spans] for days in per_teacher])
 
     def available(self, day: int, start_min: int, end_min: int) -> np.ndarray:
         """Teacher -> bool: `rules.within_availability` for one session time, every teacher at once."""

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from matching.candidates import build_candidates
 from matching.instance import parse_instance
+from matching.instant import Ranker
+from matching.state import Plan
 from scheduling import Slot, clashes, travel_minutes, vectorised, within_availability
 from scheduling.geo import distance_km
 from scheduling.rules import clash_minutes, qualified, within_cap, within_reach
@@ -242,9 +244,9 @@ def _hhmm(minutes: int) -> str:
 @given(districts())
 @SETTINGS
 def test_the_solver_pairs_are_exactly_the_scalar_rules(data):
-    """build_candidates holds a (session, teacher) pair iff the scalar rules accept it (and the school
-    does not block the teacher); its travel matrix is the scalar drive for every two schools one
-    teacher reaches."""
+    """build_candidates (and the instant ranking) hold a (session, teacher) pair iff the scalar rules
+    accept it (and the school does not block the teacher); the travel matrix is the scalar drive for
+    every two schools one teacher reaches."""
     inst = parse_instance(data)
     cand = build_candidates(inst)
     assert cand.complete
@@ -266,6 +268,12 @@ def test_the_solver_pairs_are_exactly_the_scalar_rules(data):
             if allowed:
                 pair = next(p for p in cand.by_session[s] if cand.pair_teacher[p] == t)
                 assert math.isclose(cand.pair_km[pair], km, abs_tol=1e-6)
+    # The instant ranking's own look at a session not in the index reads the same rules.
+    ranker = Ranker(Plan(inst, cand), use_pairs=False)
+    for s, pairs in enumerate(cand.by_session):
+        teachers, km = ranker.candidates(s)
+        assert teachers.tolist() == cand.pair_teacher[pairs].tolist()
+        assert np.allclose(km, cand.pair_km[pairs], atol=1e-6)
     reach_sets = [
         {i for i, sc in enumerate(data["schools"]) if within_reach(distance_km((t["lat"], t["lon"]), (sc["lat"], sc["lon"])), t["radius_km"])}
         for t in data["teachers"]
