@@ -1,7 +1,8 @@
 """Rules of time and place, pure Python: no Flask, no database.
 
 Used by `matching` (the solver) and by `dispatch` (the atomic booking path)
-alike, so that both read every rule the same way.
+alike, so that both read every rule the same way: `rules` one pair at a time,
+`vectorised` the same rules over arrays, tested to agree pair by pair.
 """
 
 from scheduling.rules import (
