@@ -6,8 +6,6 @@ tests/screenshots/ (not committed).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 
@@ -15,11 +13,11 @@ from dispatch.district.service import district_now
 from dispatch.extensions import db
 from dispatch.orders.models import LessonSession
 from dispatch.ratings.models import Rating
+from tests.browser import CHROMIUM, SCREENSHOTS
 from tests.dispatch.test_live_server import bearer
-from tests.pages.test_browser import CHROMIUM, browser  # noqa: F401  (the fixture)
 
 PHONE = {"width": 360, "height": 740}
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: apt install chromium to run the browser tests"),
