@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from matching.bound import capacity_bound, lagrangian_bound, lp_relaxation
+from matching.bound import capacity_bound, lagrangian_bound, lp_relaxation, transport_bound
 from matching.candidates import Candidates, build_candidates
 from matching.greedy import scarcity_first
 from matching.instance import Instance
@@ -70,6 +70,12 @@ LP_SHARE = 0.6
 BUILD_SHARE = 0.4  # the pairs (when build_candidates takes a deadline)
 SEED_SHARE = 0.5
 LAGRANGIAN_SHARE = 0.3
+# The Lagrangian bound: 400 iterations of about 2.2e-8 s per pair each when the machine is quiet
+# (8 s on bungo-district-a's 363,000 pairs); estimated at twice that, so a loaded machine still fits.
+LAGRANGIAN_ITERATIONS = 400
+LAGRANGIAN_SECONDS_PER_PAIR_ITERATION = 5e-8
+LAGRANGIAN_BESIDE_ITERATIONS = 3000  # beside the search it runs until the end of the limit
+TRANSPORT_SHARE = 0.6  # of that time, for the transportation bound first
 ROUNDING_SHARE = 0.7
 ROUNDING_CHUNK = 20_000  # pairs between two looks at the clock
 # Equity: the floor is sought after this share of the coverage search (the plan before it is the
@@ -118,6 +124,11 @@ class PlanResult:
     @property
     def coverage_without_equity(self) -> float | None:
         return self.equity.get("coverage_only") if isinstance(self.equity, dict) else None
+
+
+def lagrangian_seconds(pairs: int) -> float:
+    """The Lagrangian bound's estimated seconds (LAGRANGIAN_ITERATIONS iterations) for this many pairs."""
+    return LAGRANGIAN_SECONDS_PER_PAIR_ITERATION * pairs * LAGRANGIAN_ITERATIONS
 
 
 def lp_seconds(pairs: int) -> float:
@@ -425,17 +436,23 @@ class Planner:
         # second core, and is stopped at its deadline if it is slower than estimated).
         lp_estimate = lp_seconds(pairs)
         use_lp = use_lp and pairs > 0 and lp_estimate <= LP_SHARE * time_limit and bound_method == "capacity"
-        lp_job = _LPJob(inst, self.cand, threads=1) if use_lp else None
+        lp_job = _Job(lp_relaxation, inst, self.cand, threads=1) if use_lp else None
         guide: np.ndarray | None = None
+        lagrangian_job = None
         if pairs > 0 and bound_method == "capacity":
-            value, x_avg, lag_stats = lagrangian_bound(
-                inst, self.cand, lower=plan.coverage(), deadline=min(end, at(LAGRANGIAN_SHARE))
-            )
-            lp_stats["lagrangian"] = lag_stats
-            if value < bound:
-                bound, bound_method = value, "lagrangian"
-            guide = x_avg
-            phase_done("lagrangian")
+            if lagrangian_seconds(pairs) <= LAGRANGIAN_SHARE * time_limit:
+                # Small enough: first, and its average maximiser guides a rounding.
+                value, guide, lag_stats = lagrangian_bound(
+                    inst, self.cand, plan.coverage(), LAGRANGIAN_ITERATIONS, deadline=min(end, at(LAGRANGIAN_SHARE))
+                )
+                lp_stats["lagrangian"] = lag_stats
+                if value < bound:
+                    bound, bound_method = value, "lagrangian"
+                phase_done("lagrangian")
+            else:
+                # Too large to wait for: on the second core beside the ejections and the search (which
+                # are single-threaded or share the cores), back with its best bound by the end.
+                lagrangian_job = _Job(_bound_beside, inst, self.cand, plan.coverage(), end - 0.5)
         if lp_job is not None:
             lp = lp_job.result(timeout=min(end, at(LP_SHARE)) - time.monotonic())
             spent += lp_estimate * DETERMINISTIC_PER_SECOND
@@ -507,6 +524,14 @@ class Planner:
             if improved:
                 report(iteration, True, phase)
             phase_done(phase)
+        if lagrangian_job is not None:
+            answer = lagrangian_job.result(timeout=end - time.monotonic() + 0.5)
+            if answer is not None:
+                lp_stats["beside"] = answer[1]
+                if answer[0] < bound:
+                    bound, bound_method = min(answer[0], reachable), answer[1]["method"]
+            else:
+                lp_stats["lagrangian"] = {"stopped": "not back by the end"}
         result_equity: dict = {}
         if equity is not None:
             worst = self._worst_ratio(plan)
@@ -563,20 +588,20 @@ class Planner:
         return np.where(lagging & (self.area_weight > 0), EQUITY_BONUS, 0.0)
 
 
-class _LPJob:
-    """The LP relaxation solved in a forked process: a stuck LP can be stopped at the time limit."""
+class _Job:
+    """A function run in a forked process (the LP, or the Lagrangian beside the search): its answer,
+    or None and the process stopped when it is not back in time."""
 
-    def __init__(self, inst: Instance, cand: Candidates, threads: int):
+    def __init__(self, target, *args, **kwargs):
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_lp_child, args=(inst, cand, threads, send), daemon=True)
+        self._process = context.Process(target=_child, args=(target, args, kwargs, send), daemon=True)
         self._process.start()
         send.close()
 
-    def result(self, timeout: float) -> tuple[float, np.ndarray, dict] | None:
-        """The LP's answer, or None (and the LP stopped) if it is not back within `timeout` seconds."""
+    def result(self, timeout: float):
         if timeout <= 0 or not self._receive.poll(timeout):
             self._process.kill()
             self._process.join()
@@ -588,8 +613,22 @@ class _LPJob:
         return value
 
 
-def _lp_child(inst: Instance, cand: Candidates, threads: int, send) -> None:
+def _child(target, args, kwargs, send) -> None:
     try:
-        send.send(lp_relaxation(inst, cand, threads=threads))
+        send.send(target(*args, **kwargs))
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
         send.send(exc)
+
+
+def _bound_beside(inst: Instance, cand: Candidates, lower: float, deadline: float) -> tuple[float, dict]:
+    """The transportation bound for the first part of the time (it starts at the total weight and
+    falls steadily), then the Lagrangian with cliques (tighter, but it starts far above) to the end."""
+    began = time.monotonic()
+    _u, value, done = transport_bound(inst, cand, lower, LAGRANGIAN_BESIDE_ITERATIONS,
+                                      began + TRANSPORT_SHARE * (deadline - began))  # fmt: skip
+    stats = {"transport": {"iterations": done, "bound": round(value, 1), "seconds": round(time.monotonic() - began, 1)}}
+    if time.monotonic() < deadline:
+        full, _x, stats["lagrangian"] = lagrangian_bound(inst, cand, lower, LAGRANGIAN_BESIDE_ITERATIONS, deadline)
+        if full < value:
+            return full, stats | {"method": "lagrangian"}
+    return value, stats | {"method": "transport"}
