@@ -57,7 +57,8 @@ def cmd_solve(args) -> int:
     print(f"built {cand.n_pairs} feasible pairs in {built:.1f}s", file=sys.stderr)
     result = planner.solve(args.time_limit, progress=_progress, started=began, equity_floor=args.equity_floor)
     seconds = time.monotonic() - began  # the check below is not part of the plan's time
-    problems, scores = check(inst, result.assignment)
+    # The validator recomputes every rule in Python (seconds at 40,000 sessions): asked for only.
+    problems, scores = check(inst, result.assignment) if args.check else ([], {"coverage": result.coverage})
     print(f"bound {result.bound:.1f} ({result.bound_method}); coverage {result.coverage:.1f} in {seconds:.1f}s, "
           f"peak {peak_mb()} MB", file=sys.stderr)  # fmt: skip
     stats = {
@@ -148,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_EQUITY_FLOOR,
         help="with areas: keep the worst area's coverage at this share of the whole (0: coverage alone)",
     )
+    solve.add_argument("--check", action="store_true", help="check the plan with the validator and add its scores")
     solve.add_argument("--out")
     solve.set_defaults(run=cmd_solve)
     bound = sub.add_parser("bound", help="an upper bound on coverage (LP relaxation, valid by duality)")

@@ -76,6 +76,7 @@ LAGRANGIAN_ITERATIONS = 400
 LAGRANGIAN_SECONDS_PER_PAIR_ITERATION = 5e-8
 LAGRANGIAN_BESIDE_ITERATIONS = 3000  # beside the search it runs until the end of the limit
 TRANSPORT_SHARE = 0.6  # of that time, for the transportation bound first
+BESIDE_MARGIN = 0.03  # of the limit: the bound beside the search stops this much before the end
 ROUNDING_SHARE = 0.7
 ROUNDING_CHUNK = 20_000  # pairs between two looks at the clock
 # Equity: the floor is sought after this share of the coverage search (the plan before it is the
@@ -85,6 +86,7 @@ DEFAULT_EQUITY_FLOOR = 0.8
 EQUITY_AFTER = 0.5
 EQUITY_MARGIN = 0.01
 EQUITY_BONUS = 0.5
+EQUITY_PENALTY = 1.5  # a unit of shortfall is worth this much coverage (1 + EQUITY_BONUS)
 # Ejection breadths (see repair.eject_insert) and their measured seconds per open session on the
 # district's LP rounding (5,050 open): the widest whose estimate fits EJECTION_SHARE of what is left.
 EJECTIONS = [((0, 0), 0.0), ((12, 20), 1.9e-3), ((1000, 1000), 1.9e-2)]
@@ -222,12 +224,14 @@ class Planner:
         deadline: float,
         coverage_only: bool = False,
         area_bonus: np.ndarray | None = None,
+        floor: float | None = None,
     ) -> tuple[bool, float, bool]:
         """Re-solve the neighbourhood exactly; returns (improved, CP-SAT deterministic time used, proven optimal).
 
         With `coverage_only`, the objective is the covered weight alone and the plan changes only
         when that grows (so the terms below it are never traded away for nothing); `area_bonus`
-        (per area) counts covered weight in some areas more (the equity floor)."""
+        (per area) counts covered weight in some areas more; with `floor`, a change is kept only if
+        the plan's equity score (equity_score) does not fall (the equity floor)."""
         inst, cand = self.inst, self.cand
         free = set(int(s) for s in sessions if int(s) not in self.fixed)
         if not free:
@@ -304,11 +308,20 @@ class Planner:
         before = sum(c * int(plan.teacher_of[s] == t) for (c, _v), (s, t) in zip(objective, x, strict=True))
         if solver.objective_value <= before:
             return False, used, optimal
+        score_before = self.equity_score(plan, floor) if floor is not None else 0.0
+        previous = {s: int(plan.teacher_of[s]) for s in free}
         for s in free:
             plan.unassign(s)
         for (s, t), var in x.items():
             if solver.boolean_value(var):
                 plan.assign(s, t)
+        if floor is not None and self.equity_score(plan, floor) < score_before - 1e-9:
+            for s in free:
+                plan.unassign(s)
+            for s, t in previous.items():
+                if t >= 0:
+                    plan.assign(s, t)
+            return False, used, optimal
         return True, used, optimal
 
     def _add_clashes(self, model: cp_model.CpModel, plan: Plan, x: dict, t: int, sessions: list[int]) -> None:
@@ -452,7 +465,7 @@ class Planner:
             else:
                 # Too large to wait for: on the second core beside the ejections and the search (which
                 # are single-threaded or share the cores), back with its best bound by the end.
-                lagrangian_job = _Job(_bound_beside, inst, self.cand, plan.coverage(), end - 0.5)
+                lagrangian_job = _Job(_bound_beside, inst, self.cand, plan.coverage(), end - BESIDE_MARGIN * time_limit)
         if lp_job is not None:
             lp = lp_job.result(timeout=min(end, at(LP_SHARE)) - time.monotonic())
             spent += lp_estimate * DETERMINISTIC_PER_SECOND
@@ -496,9 +509,10 @@ class Planner:
         while spent < budget and time.monotonic() < end:
             searching = spent < polish_from and plan.coverage() < bound - 1e-9
             weights = None
-            if equity is not None and spent >= equity_from:
-                weights = self._area_bonus(plan, equity)
-            if weights is None and equity is not None and spent < equity_from:
+            floor = equity if equity is not None and spent >= equity_from else None
+            if floor is not None:
+                weights = self._area_bonus(plan, floor)
+            elif equity is not None:
                 coverage_only = max(coverage_only, plan.coverage())
             if searching:
                 target_pairs, sub_seconds = [(n, d) for at_, n, d in SEARCH if spent - search_from >= at_][-1]
@@ -514,18 +528,27 @@ class Planner:
                 lagging = np.flatnonzero(weights > 0) if weights is not None and searching else None
                 sessions = self._neighbourhood(plan, target_pairs, lagging)
             improved, used, optimal = self._solve_neighbourhood(
-                plan, sessions, sub_seconds, end, coverage_only=searching, area_bonus=weights if searching else None
+                plan,
+                sessions,
+                sub_seconds,
+                end,
+                coverage_only=searching,
+                area_bonus=weights if searching else None,
+                floor=floor,
             )
             spent += used + ITERATION_OVERHEAD * target_pairs / OVERHEAD_PAIRS
             if whole and optimal:
-                if not searching:
+                if equity is not None and floor is None:
+                    equity_from = spent  # coverage alone is solved: now the floor
+                elif not searching:
                     break  # the whole instance solved to optimality: nothing left to gain
-                polish_from = spent
+                else:
+                    polish_from = spent
             if improved:
                 report(iteration, True, phase)
             phase_done(phase)
         if lagrangian_job is not None:
-            answer = lagrangian_job.result(timeout=end - time.monotonic() + 0.5)
+            answer = lagrangian_job.result(timeout=end - time.monotonic())
             if answer is not None:
                 lp_stats["beside"] = answer[1]
                 if answer[0] < bound:
@@ -580,6 +603,13 @@ class Planner:
         present = self.area_weight > 0
         return float(ratios[present].min() / district) if district > 0 and present.any() else 1.0
 
+    def equity_score(self, plan: Plan, floor: float) -> float:
+        """Coverage less EQUITY_PENALTY per unit of weight by which areas fall short of the floor
+        (floor x the district's coverage ratio x the area's weight): what the equity phase improves."""
+        ratios, district = self._area_ratios(plan)
+        shortfall = np.maximum(0.0, (floor * district - ratios) * self.area_weight)
+        return plan.coverage() - EQUITY_PENALTY * float(shortfall.sum())
+
     def _area_bonus(self, plan: Plan, floor: float) -> np.ndarray:
         """Extra value per unit of covered weight in each area under the floor (with a margin, so
         that coverage-only moves elsewhere do not push it back under at once); 0 elsewhere."""
@@ -589,8 +619,9 @@ class Planner:
 
 
 class _Job:
-    """A function run in a forked process (the LP, or the Lagrangian beside the search): its answer,
-    or None and the process stopped when it is not back in time."""
+    """A function run in a forked process (the LP, or the bound beside the search): its answer, or
+    None and the process stopped when it is not back in time. A generator function may yield
+    answers as they get better: the last one back in time is taken."""
 
     def __init__(self, target, *args, **kwargs):
         import multiprocessing
@@ -602,33 +633,49 @@ class _Job:
         send.close()
 
     def result(self, timeout: float):
-        if timeout <= 0 or not self._receive.poll(timeout):
-            self._process.kill()
-            self._process.join()
-            return None
-        value = self._receive.recv()
-        self._process.join()
-        if isinstance(value, Exception):
-            raise value
-        return value
+        until = time.monotonic() + max(0.0, timeout)
+        latest = None
+        while True:
+            left = until - time.monotonic()
+            if left <= 0 or not self._receive.poll(left):
+                self._process.kill()
+                self._process.join()
+                return latest
+            try:
+                kind, value = self._receive.recv()
+            except EOFError:
+                self._process.join()
+                return latest
+            if kind == "error":
+                self._process.kill()
+                self._process.join()
+                raise value
+            if kind == "done":
+                self._process.join()
+                return latest
+            latest = value
 
 
 def _child(target, args, kwargs, send) -> None:
     try:
-        send.send(target(*args, **kwargs))
+        answer = target(*args, **kwargs)
+        for value in answer if inspect.isgenerator(answer) else [answer]:
+            send.send(("answer", value))
+        send.send(("done", None))
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
-        send.send(exc)
+        send.send(("error", exc))
 
 
-def _bound_beside(inst: Instance, cand: Candidates, lower: float, deadline: float) -> tuple[float, dict]:
+def _bound_beside(inst: Instance, cand: Candidates, lower: float, deadline: float):
     """The transportation bound for the first part of the time (it starts at the total weight and
-    falls steadily), then the Lagrangian with cliques (tighter, but it starts far above) to the end."""
+    falls steadily), then the Lagrangian with cliques (tighter, but it starts far above) to the end;
+    yields (bound, statistics) after each."""
     began = time.monotonic()
     _u, value, done = transport_bound(inst, cand, lower, LAGRANGIAN_BESIDE_ITERATIONS,
                                       began + TRANSPORT_SHARE * (deadline - began))  # fmt: skip
     stats = {"transport": {"iterations": done, "bound": round(value, 1), "seconds": round(time.monotonic() - began, 1)}}
+    yield value, stats | {"method": "transport"}
     if time.monotonic() < deadline:
         full, _x, stats["lagrangian"] = lagrangian_bound(inst, cand, lower, LAGRANGIAN_BESIDE_ITERATIONS, deadline)
         if full < value:
-            return full, stats | {"method": "lagrangian"}
-    return value, stats | {"method": "transport"}
+            yield full, stats | {"method": "lagrangian"}

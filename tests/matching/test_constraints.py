@@ -217,14 +217,14 @@ def test_same_seed_and_workers_give_the_same_plan():
     assert plans[0] == plans[1]
 
 
-def test_the_plan_does_not_depend_on_time_spent_before_the_solve(monkeypatch):
-    """Large enough for the neighbourhood search; its budget (made small here, so that the wall
-    clock never decides) follows the limit, not the time the caller spent building."""
+def test_the_plan_does_not_depend_on_time_spent_before_the_solve():
+    """Large enough for the neighbourhood search; its budget is given in deterministic units and the
+    limit is so far away that no wall-clock deadline can decide, however loaded the machine: the
+    plan follows the budget, not the time the caller spent building."""
     import time
 
     import matching.planner as planner
 
-    monkeypatch.setattr(planner, "DETERMINISTIC_PER_SECOND", 0.5)  # about 3 s of the 10
     teachers = [teacher(f"T{i}", lon=102.10 + 0.002 * i, cap=6 + 2 * (i % 3)) for i in range(40)]
     sessions = [
         session(f"L{i}", school=("S1", "S2")[i % 2], day=i % 6, start=f"{7 + i % 5:02d}:00", end=f"{8 + i % 5:02d}:20")
@@ -233,8 +233,8 @@ def test_the_plan_does_not_depend_on_time_spent_before_the_solve(monkeypatch):
     inst = parse_instance(instance(teachers, sessions))
     cand = build_candidates(inst)
     assert cand.n_pairs > planner.POLISH[0]  # not solved as one neighbourhood
-    fresh = Planner(inst, cand, seed=3, workers=2).solve(10.0)
-    late = Planner(inst, cand, seed=3, workers=2).solve(10.0, started=time.monotonic() - 2.0)
+    fresh = Planner(inst, cand, seed=3, workers=2).solve(3600.0, budget=3.0)
+    late = Planner(inst, cand, seed=3, workers=2).solve(3600.0, started=time.monotonic() - 2.0, budget=3.0)
     assert fresh.iterations > 0 and fresh.iterations == late.iterations
     assert fresh.assignment == late.assignment
 
