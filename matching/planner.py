@@ -636,8 +636,8 @@ class _Job:
         until = time.monotonic() + max(0.0, timeout)
         latest = None
         while True:
-            left = until - time.monotonic()
-            if left <= 0 or not self._receive.poll(left):
+            # What is already back is read even when the time is up.
+            if not self._receive.poll(max(0.0, until - time.monotonic())):
                 self._process.kill()
                 self._process.join()
                 return latest
