@@ -507,16 +507,18 @@ class Planner:
         polish_from = budget - POLISH_SHARE * max(0.0, budget - spent)
         equity_from = search_from + EQUITY_AFTER * max(0.0, polish_from - search_from)
         while spent < budget and time.monotonic() < end:
-            searching = spent < polish_from and plan.coverage() < bound - 1e-9
             weights = None
             floor = equity if equity is not None and spent >= equity_from else None
             if floor is not None:
                 weights = self._area_bonus(plan, floor)
             elif equity is not None:
                 coverage_only = max(coverage_only, plan.coverage())
+            # Coverage to win, or areas under the floor: search; else the polish.
+            behind = weights is not None and bool(weights.any())
+            searching = spent < polish_from and (plan.coverage() < bound - 1e-9 or behind)
             if searching:
                 target_pairs, sub_seconds = [(n, d) for at_, n, d in SEARCH if spent - search_from >= at_][-1]
-                phase = "search" if weights is None or not weights.any() else "equity"
+                phase = "equity" if behind else "search"
             else:
                 target_pairs, sub_seconds = POLISH
                 phase = "polish"
