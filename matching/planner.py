@@ -116,7 +116,9 @@ class PlanResult:
     bound_method: str = "none"  # capacity, lagrangian or lp: how the bound was proven
     phases: dict = field(default_factory=dict)  # seconds by phase
     # With an equity floor: floor, worst_area_ratio, met, coverage_only (the best coverage-only plan
-    # of the run), cost (coverage_only minus this plan's coverage). Empty without one.
+    # of the run, before the floor's search), coverage_only_projected (that plus what the
+    # coverage-only search's recent pace would have won in the floor's search units), cost (the
+    # projection minus this plan's coverage, never below 0). Empty without one.
     equity: dict = field(default_factory=dict)
 
     @property
@@ -502,17 +504,36 @@ class Planner:
         # The search: coverage first, then (with areas and a floor) the areas left behind, then the polish.
         equity = self._equity_state(equity_floor)
         coverage_only = plan.coverage()
+        # The coverage-only search's recent pace (coverage per unit, over the second half of its
+        # phase) projects what it would have won in the units the floor's search took instead.
+        midway: tuple[float, float] | None = None
+        pace = 0.0
+        equity_units = 0.0
         iteration = 0
         search_from = spent
         polish_from = budget - POLISH_SHARE * max(0.0, budget - spent)
         equity_from = search_from + EQUITY_AFTER * max(0.0, polish_from - search_from)
+        # Where the wall clock will end the search before its budget (a slow or loaded machine, or a
+        # large instance), the equity and the polish start at their shares of the time left instead,
+        # so that they still happen; with a budget given, the budget alone decides (deterministic).
+        now = time.monotonic()
+        polish_at = now + (1 - POLISH_SHARE) * max(0.0, end - now) if not budget_given else np.inf
+        equity_at = now + EQUITY_AFTER * (polish_at - now) if not budget_given else np.inf
         while spent < budget and time.monotonic() < end:
+            if time.monotonic() >= polish_at:
+                polish_from = min(polish_from, spent)
+            if time.monotonic() >= equity_at:
+                equity_from = min(equity_from, spent)
             weights = None
             floor = equity if equity is not None and spent >= equity_from else None
             if floor is not None:
                 weights = self._area_bonus(plan, floor)
             elif equity is not None:
                 coverage_only = max(coverage_only, plan.coverage())
+                if midway is None and spent >= (search_from + equity_from) / 2:
+                    midway = (spent, coverage_only)
+                if midway is not None and spent > midway[0]:
+                    pace = (coverage_only - midway[1]) / (spent - midway[0])
             # Coverage to win, or areas under the floor: search; else the polish.
             behind = weights is not None and bool(weights.any())
             searching = spent < polish_from and (plan.coverage() < bound - 1e-9 or behind)
@@ -539,6 +560,8 @@ class Planner:
                 floor=floor,
             )
             spent += used + ITERATION_OVERHEAD * target_pairs / OVERHEAD_PAIRS
+            if floor is not None and searching:
+                equity_units += used + ITERATION_OVERHEAD * target_pairs / OVERHEAD_PAIRS
             if whole and optimal:
                 if equity is not None and floor is None:
                     equity_from = spent  # coverage alone is solved: now the floor
@@ -567,7 +590,8 @@ class Planner:
                 "worst_area_ratio": round(worst, 4),
                 "met": bool(worst >= equity - 1e-9),
                 "coverage_only": coverage_only,
-                "cost": max(0.0, coverage_only - plan.coverage()),
+                "coverage_only_projected": round(coverage_only + pace * equity_units, 1),
+                "cost": round(max(0.0, coverage_only + pace * equity_units - plan.coverage()), 1),
             }
         return PlanResult(
             assignment=plan.assignment(),
