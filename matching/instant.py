@@ -12,11 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.candidates import haversine_km
 from matching.instance import Instance
 from matching.repair import one_swap
 from matching.state import Plan
-from scheduling.geo import distance_km
+from scheduling import vectorised
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,7 @@ class Ranker:
         self.plan = plan
         self.inst: Instance = plan.inst
         self._quals: dict[tuple[str, str], np.ndarray] = {}
+        self._windows: vectorised.Windows | None = None
         # Sessions already in the candidate index reuse its pairs; new ones are computed on the spot.
         self.use_pairs = use_pairs
         order = plan.inst.session_order
@@ -46,8 +46,14 @@ class Ranker:
     def _qualified(self, subject: str, level: str) -> np.ndarray:
         key = (subject, level)
         if key not in self._quals:
-            self._quals[key] = np.fromiter((key in q for q in self.inst.teacher_quals), bool, self.inst.n_teachers)
+            self._quals[key] = vectorised.qualified(self.inst.teacher_quals, subject, level)
         return self._quals[key]
+
+    def _available(self, day: int, start: int, end: int) -> np.ndarray:
+        if self._windows is None:
+            per_teacher = [[(d, a, b) for d, ws in w.items() for a, b in ws] for w in self.inst.teacher_windows]
+            self._windows = vectorised.Windows.of(per_teacher)
+        return self._windows.available(day, start, end)
 
     def candidates(self, s: int) -> tuple[np.ndarray, np.ndarray]:
         """(teachers, km) for session s: qualified, within their radius, available; not blocked at the school."""
@@ -56,30 +62,20 @@ class Ranker:
             pairs = self.plan.cand.by_session[s]
             return self.plan.cand.pair_teacher[pairs], self.plan.cand.pair_km[pairs]
         school = int(inst.session_school[s])
-        mask = self._qualified(inst.session_subject[s], inst.session_level[s]).copy()
-        teachers = np.flatnonzero(mask)
-        km = haversine_km(
-            inst.school_lat[school], inst.school_lon[school], inst.teacher_lat[teachers], inst.teacher_lon[teachers]
-        )
-        radius = inst.teacher_radius[teachers]
-        keep = km <= radius * 1.01 + 1e-6
-        teachers, km = teachers[keep], km[keep]
-        exact = []
-        point = (float(inst.school_lat[school]), float(inst.school_lon[school]))
-        for t, d in zip(teachers.tolist(), km.tolist(), strict=True):
-            if d > inst.teacher_radius[t] * 0.99:
-                d = distance_km(point, (float(inst.teacher_lat[t]), float(inst.teacher_lon[t])))
-                if d > inst.teacher_radius[t] + 1e-9:
-                    continue
-            exact.append((t, d))
         day, start, end = int(inst.session_day[s]), int(inst.session_start[s]), int(inst.session_end[s])
-        blocked = inst.blocked.get(school, set())
-        chosen = [
-            (t, d)
-            for t, d in exact
-            if t not in blocked and any(a <= start and end <= b for a, b in inst.teacher_windows[t].get(day, ()))
-        ]
-        return np.array([t for t, _ in chosen], dtype=np.int64), np.array([d for _, d in chosen])
+        mask = self._qualified(inst.session_subject[s], inst.session_level[s]) & self._available(day, start, end)
+        blocked = inst.blocked.get(school)
+        if blocked:
+            mask[list(blocked)] = False
+        teachers = np.flatnonzero(mask)
+        reached, km = vectorised.within_reach(
+            inst.school_lat[school],
+            inst.school_lon[school],
+            inst.teacher_lat[teachers],
+            inst.teacher_lon[teachers],
+            inst.teacher_radius[teachers],
+        )
+        return teachers[reached], km[reached]
 
     def _score(self, s: int, t: int, km: float) -> float:
         """Higher is better: the order's own teacher, the school's favourite, rating, then a short drive."""

@@ -8,6 +8,7 @@ import numpy as np
 
 from matching.candidates import Candidates
 from matching.instance import Instance
+from scheduling.rules import clash_minutes, within_cap
 
 
 class Plan:
@@ -31,30 +32,19 @@ class Plan:
     def fits(self, s: int, t: int) -> bool:
         """Rules 5 and 6 for adding session s to teacher t (rules 2-4 hold for every candidate pair)."""
         day, start, end, school, periods, caps, travel = self._fast
-        if self.load[t] + periods[s] > caps[t]:
+        if not within_cap(self.load[t], periods[s], caps[t]):
             return False
-        s_start, s_end, s_school = start[s], end[s], school[s]
+        s_start, s_end, to_school = start[s], end[s], travel[school[s]]
+        # The travel matrix holds 0 on its diagonal: at one school only an overlap clashes.
         for o in self.days[(t, day[s])]:
-            o_start, o_end = start[o], end[o]
-            if s_start < o_end and o_start < s_end:
-                return False  # the two overlap
-            if school[o] != s_school:
-                gap = s_start - o_end if o_end <= s_start else o_start - s_end
-                if gap < travel[school[o]][s_school]:
-                    return False  # no time to drive between the schools
+            if clash_minutes(s_start, s_end, start[o], end[o], to_school[school[o]]):
+                return False
         return True
 
     def clash(self, a: int, b: int) -> bool:
-        """Rule 5 between sessions a and b for one teacher (the plain-list twin of candidates.clash)."""
+        """Rule 5 between sessions a and b for one teacher: `scheduling.rules.clash_minutes` on plain lists."""
         day, start, end, school, _periods, _caps, travel = self._fast
-        if day[a] != day[b]:
-            return False
-        if start[a] < end[b] and start[b] < end[a]:
-            return True
-        if school[a] == school[b]:
-            return False
-        gap = start[b] - end[a] if end[a] <= start[b] else start[a] - end[b]
-        return gap < travel[school[a]][school[b]]
+        return day[a] == day[b] and clash_minutes(start[a], end[a], start[b], end[b], travel[school[a]][school[b]])
 
     def assign(self, s: int, t: int) -> None:
         self.teacher_of[s] = t
