@@ -194,15 +194,41 @@ def _measure(path: Path, mode: str, seconds: float) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+HEADER = (f"{'instance':<20} {'sessions':>8} {'pairs':>9} {'limit':>5} {'seconds':>7} {'coverage':>8} {'bound':>8} "
+          f"{'method':<10} {'÷bound':>6} {'÷best':>6} {'×greedy':>7} {'peak MB':>7} {'worst':>5} {'floor cost':>10}")  # fmt: skip
+
+
+def _line(row: dict, best: float) -> str:
+    cost = row.get("equity_cost")
+    return (f"{row['name']:<20} {row['sessions']:>8} {row['pairs']:>9} {row['limit']:>5} {row['seconds']:>7} "
+            f"{row['coverage']:>8.0f} {row['bound']:>8.0f} {row['bound_method']:<10} {row['coverage'] / row['bound']:>6.3f} "
+            f"{row['coverage'] / best:>6.3f} {row['coverage'] / row['greedy']:>7.3f} {row['peak_mb']:>7} "
+            f"{row['worst_area']:>5} {'' if cost is None else round(cost, 1):>10}"
+            + ("" if row["feasible"] else "  INFEASIBLE"))  # fmt: skip
+
+
+def _summary(rows: list[dict], best: dict) -> None:
+    summary = {
+        "÷bound": [r["coverage"] / r["bound"] for r in rows],
+        "÷best": [r["coverage"] / best.get(r["name"], r["coverage"]) for r in rows],
+        "×greedy": [r["coverage"] / r["greedy"] for r in rows],
+        "seconds÷limit": [r["seconds"] / r["limit"] for r in rows],
+        "peak MB": [r["peak_mb"] for r in rows],
+        "worst area": [r["worst_area"] for r in rows],
+    }
+    worst_is_max = {"seconds÷limit", "peak MB"}
+    for key, values in summary.items():
+        worst = max(values) if key in worst_is_max else min(values)
+        print(f"summary {key:<14} median {statistics.median(values):.3f}  worst {worst:.3f}")
+
+
 def cmd_run(args) -> None:
     folder = Path(args.dir)
     best = json.loads(BEST_KNOWN_FILE.read_text()) if BEST_KNOWN_FILE.exists() else {}
     load = os.getloadavg()
     print(f"# {platform.node()} · {os.cpu_count()} cores · {time.strftime('%Y-%m-%d %H:%M')} · load {load[0]:.1f}")
-    header = (f"{'instance':<20} {'sessions':>8} {'pairs':>9} {'limit':>5} {'seconds':>7} {'coverage':>8} {'bound':>8} "
-              f"{'method':<11} {'÷bound':>6} {'÷best':>6} {'×greedy':>7} {'peak MB':>7} {'worst':>5}")  # fmt: skip
-    print(header)
-    print("-" * len(header))
+    print(HEADER)
+    print("-" * len(HEADER))
     rows = []
     for name, (*_, limit) in FAMILY.items():
         if args.only and name not in args.only:
@@ -215,29 +241,26 @@ def cmd_run(args) -> None:
             print(f"{name:<20} failed: {row.get('error') or greedy.get('error')}", flush=True)
             continue
         best[name] = max(best.get(name, 0.0), row["coverage"])
-        row.update(name=name, limit=limit, greedy=greedy["coverage"], best=best[name])
+        BEST_KNOWN_FILE.write_text(json.dumps(best))
+        row.update(name=name, limit=limit, greedy=greedy["coverage"])
         rows.append(row)
-        bound = row["bound"]
-        print(f"{name:<20} {row['sessions']:>8} {row['pairs']:>9} {limit:>5} {row['seconds']:>7} {row['coverage']:>8.0f} "
-              f"{bound:>8.0f} {row['bound_method']:<11} {row['coverage'] / bound:>6.3f} {row['coverage'] / best[name]:>6.3f} "
-              f"{row['coverage'] / greedy['coverage']:>7.3f} {row['peak_mb']:>7} {row['worst_area']:>5}"
-              + ("" if row["feasible"] else "  INFEASIBLE"), flush=True)  # fmt: skip
-    BEST_KNOWN_FILE.write_text(json.dumps(best))
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=1))
+        print(_line(row, best[name]), flush=True)
     if rows:
-        summary = {
-            "÷bound": [r["coverage"] / r["bound"] for r in rows],
-            "÷best": [r["coverage"] / r["best"] for r in rows],
-            "×greedy": [r["coverage"] / r["greedy"] for r in rows],
-            "seconds÷limit": [r["seconds"] / r["limit"] for r in rows],
-            "peak MB": [r["peak_mb"] for r in rows],
-            "worst area": [r["worst_area"] for r in rows],
-        }
-        worst_is_max = {"seconds÷limit", "peak MB"}
-        for key, values in summary.items():
-            worst = max(values) if key in worst_is_max else min(values)
-            print(f"summary {key:<14} median {statistics.median(values):.3f}  worst {worst:.3f}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+        _summary(rows, best)
+
+
+def cmd_report(args) -> None:
+    """A run's rows again, against the best known now (after longer runs)."""
+    best = json.loads(BEST_KNOWN_FILE.read_text()) if BEST_KNOWN_FILE.exists() else {}
+    rows = json.loads(Path(args.json).read_text())
+    print(HEADER)
+    print("-" * len(HEADER))
+    for row in rows:
+        print(_line(row, best.get(row["name"], row["coverage"])))
+    _summary(rows, best)
+    print("best known:", json.dumps(best))
 
 
 def main() -> None:
@@ -252,6 +275,8 @@ def main() -> None:
     run.add_argument("--only", nargs="*")
     run.add_argument("--limit", type=float, help="the same limit for every instance instead of the family's")
     run.add_argument("--json", help="write the rows here too")
+    report = sub.add_parser("report")
+    report.add_argument("json")
     one = sub.add_parser("one")
     one.add_argument("path")
     one.add_argument("mode")
@@ -261,6 +286,8 @@ def main() -> None:
         print(json.dumps(run_one(args.path, args.mode, args.seconds)))
     elif args.command == "generate":
         cmd_generate(args)
+    elif args.command == "report":
+        cmd_report(args)
     else:
         cmd_run(args)
 

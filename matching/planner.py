@@ -404,10 +404,11 @@ class Planner:
         coverage at or above this share of the whole coverage where it can (None or 0: coverage
         alone); the result reports the best coverage-only plan of the run and what the floor cost.
 
-        Deterministic for a fixed seed, worker count and `budget` (CP-SAT deterministic units;
-        default DETERMINISTIC_PER_SECOND per second of the limit, less the phases' estimates)
-        as long as no phase reaches its wall-clock deadline: those deadlines are safety stops
-        that keep the limit on a slow or loaded machine, and only then decide.
+        Without `budget` the search uses the whole limit (the wall clock decides how far it gets).
+        With `budget` (CP-SAT deterministic units, e.g. DETERMINISTIC_PER_SECOND per second of a
+        limit; the LP and the ejections are charged at their estimates) the plan is the same for a
+        fixed seed and worker count, as long as no phase reaches its wall-clock deadline: those
+        deadlines are safety stops that keep the limit on a slow or loaded machine.
         """
         began = time.monotonic() if started is None else started
         inst = self.inst
@@ -443,8 +444,10 @@ class Planner:
                 progress(history[-1])
 
         report(0, True, "seed")
+        # Without a budget, the search runs to the deadline (every second of the limit used);
+        # with one, it stops when the budget is spent and its phases follow the budget alone.
         budget_given = budget is not None
-        budget = budget if budget_given else time_limit * DETERMINISTIC_PER_SECOND
+        budget = budget if budget_given else np.inf
         spent = 0.0
         pairs = self.cand.n_pairs
         # The LP pays off when its estimated time fits the limit (it runs beside the Lagrangian on the
@@ -470,7 +473,7 @@ class Planner:
                 lagrangian_job = _Job(_bound_beside, inst, self.cand, plan.coverage(), end - BESIDE_MARGIN * time_limit)
         if lp_job is not None:
             lp = lp_job.result(timeout=min(end, at(LP_SHARE)) - time.monotonic())
-            spent += lp_estimate * DETERMINISTIC_PER_SECOND
+            spent += lp_estimate * DETERMINISTIC_PER_SECOND if budget_given else 0.0
             if lp is not None:
                 value, guide, stats = lp
                 lp_stats.update(stats)
@@ -492,13 +495,12 @@ class Planner:
         # 8 s at breadth (12, 20), +150 in 84 s at full breadth, where the search gains about 1.5 a
         # second). The breadth follows the open sessions; charged as its estimate, as the LP is.
         open_count = int(((plan.teacher_of < 0) & self.has_candidates).sum())
-        fitting = [(b, c * open_count * DETERMINISTIC_PER_SECOND) for b, c in EJECTIONS
-                   if c * open_count * DETERMINISTIC_PER_SECOND <= EJECTION_SHARE * (budget - spent)]  # fmt: skip
-        breadth, cost = fitting[-1]
+        room = (budget - spent) / DETERMINISTIC_PER_SECOND if budget_given else end - time.monotonic()
+        breadth, cost = [(b, c * open_count) for b, c in EJECTIONS if c * open_count <= EJECTION_SHARE * room][-1]
         if cost > 0:
             ejection_end = time.monotonic() + EJECTION_SHARE * max(0.0, end - time.monotonic())
             eject_pass(plan, self.rng, self.fixed, self.has_candidates, breadth, deadline=ejection_end)
-            spent += cost
+            spent += cost * DETERMINISTIC_PER_SECOND if budget_given else 0.0
             phase_done("ejections")
             report(0, True, "ejections")
         # The search: coverage first, then (with areas and a floor) the areas left behind, then the polish.
@@ -511,26 +513,33 @@ class Planner:
         equity_units = 0.0
         iteration = 0
         search_from = spent
-        polish_from = budget - POLISH_SHARE * max(0.0, budget - spent)
-        equity_from = search_from + EQUITY_AFTER * max(0.0, polish_from - search_from)
-        # Where the wall clock will end the search before its budget (a slow or loaded machine, or a
-        # large instance), the equity and the polish start at their shares of the time left instead,
-        # so that they still happen; with a budget given, the budget alone decides (deterministic).
-        now = time.monotonic()
-        polish_at = now + (1 - POLISH_SHARE) * max(0.0, end - now) if not budget_given else np.inf
-        equity_at = now + EQUITY_AFTER * (polish_at - now) if not budget_given else np.inf
+        if budget_given:
+            polish_from = budget - POLISH_SHARE * max(0.0, budget - spent)
+            equity_from = search_from + EQUITY_AFTER * max(0.0, polish_from - search_from)
+            midway_from = (search_from + equity_from) / 2
+            polish_at = equity_at = midway_at = np.inf
+        else:
+            # The phases at their shares of the time left.
+            polish_from = equity_from = midway_from = np.inf
+            now = time.monotonic()
+            polish_at = now + (1 - POLISH_SHARE) * max(0.0, end - now)
+            equity_at = now + EQUITY_AFTER * (polish_at - now)
+            midway_at = (now + equity_at) / 2
         while spent < budget and time.monotonic() < end:
-            if time.monotonic() >= polish_at:
+            now = time.monotonic()
+            if now >= polish_at:
                 polish_from = min(polish_from, spent)
-            if time.monotonic() >= equity_at:
+            if now >= equity_at:
                 equity_from = min(equity_from, spent)
+            if now >= midway_at:
+                midway_from = min(midway_from, spent)
             weights = None
             floor = equity if equity is not None and spent >= equity_from else None
             if floor is not None:
                 weights = self._area_bonus(plan, floor)
             elif equity is not None:
                 coverage_only = max(coverage_only, plan.coverage())
-                if midway is None and spent >= (search_from + equity_from) / 2:
+                if midway is None and spent >= midway_from:
                     midway = (spent, coverage_only)
                 if midway is not None and spent > midway[0]:
                     pace = (coverage_only - midway[1]) / (spent - midway[0])

@@ -213,7 +213,7 @@ def test_same_seed_and_workers_give_the_same_plan():
     plans = []
     for _ in range(2):
         inst = parse_instance(data)
-        plans.append(Planner(inst, build_candidates(inst), seed=7, workers=2).solve(1.0).assignment)
+        plans.append(Planner(inst, build_candidates(inst), seed=7, workers=2).solve(600.0, budget=1.3).assignment)
     assert plans[0] == plans[1]
 
 
