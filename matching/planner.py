@@ -495,7 +495,7 @@ class Planner:
         # 8 s at breadth (12, 20), +150 in 84 s at full breadth, where the search gains about 1.5 a
         # second). The breadth follows the open sessions; charged as its estimate, as the LP is.
         open_count = int(((plan.teacher_of < 0) & self.has_candidates).sum())
-        room = (budget - spent) / DETERMINISTIC_PER_SECOND if budget_given else end - time.monotonic()
+        room = max(0.0, (budget - spent) / DETERMINISTIC_PER_SECOND if budget_given else end - time.monotonic())
         breadth, cost = [(b, c * open_count) for b, c in EJECTIONS if c * open_count <= EJECTION_SHARE * room][-1]
         if cost > 0:
             ejection_end = time.monotonic() + EJECTION_SHARE * max(0.0, end - time.monotonic())
