@@ -1,6 +1,7 @@
 """python -m matching: solve, bound, greedy, whatif and check on instance files (FORMAT.md).
 
-    python -m matching solve INSTANCE --time-limit 60 [--workers 2] [--seed 0] [--equity-floor 0.8] [--out FILE]
+    python -m matching solve INSTANCE --time-limit 60 [--workers 2] [--seed 0] [--equity-floor 0.8] [--budget U]
+                             [--check] [--out FILE]
     python -m matching bound INSTANCE
     python -m matching greedy INSTANCE [--out FILE]
     python -m matching whatif INSTANCE --add '{"count": 20, "subjects": ["GK"], "levels": ["SD"], "lat": -1.5, "lon": 102.1}'
@@ -55,7 +56,9 @@ def cmd_solve(args) -> int:
     cand = planner.cand
     built = time.monotonic() - began
     print(f"built {cand.n_pairs} feasible pairs in {built:.1f}s", file=sys.stderr)
-    result = planner.solve(args.time_limit, progress=_progress, started=began, equity_floor=args.equity_floor)
+    result = planner.solve(
+        args.time_limit, progress=_progress, started=began, equity_floor=args.equity_floor, budget=args.budget
+    )
     seconds = time.monotonic() - began  # the check below is not part of the plan's time
     # The validator recomputes every rule in Python (seconds at 40,000 sessions): asked for only.
     problems, scores = check(inst, result.assignment) if args.check else ([], {"coverage": result.coverage})
@@ -148,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=DEFAULT_EQUITY_FLOOR,
         help="with areas: keep the worst area's coverage at this share of the whole (0: coverage alone)",
+    )
+    solve.add_argument(
+        "--budget",
+        type=float,
+        help="CP-SAT deterministic units for the search (the same plan on every run; e.g. 1.3 x the limit)",
     )
     solve.add_argument("--check", action="store_true", help="check the plan with the validator and add its scores")
     solve.add_argument("--out")
