@@ -32,7 +32,7 @@ from matching.bound import capacity_bound, lagrangian_bound, lp_relaxation, tran
 from matching.candidates import Candidates, build_candidates
 from matching.greedy import scarcity_first
 from matching.instance import Instance
-from matching.repair import eject_pass, repair_pass
+from matching.repair import eject_insert, eject_pass, repair_pass, try_insert
 from matching.state import Plan
 
 COVER = 1_000_000  # per unit of session weight: outranks everything below together
@@ -87,6 +87,8 @@ EQUITY_AFTER = 0.5
 EQUITY_MARGIN = 0.01
 EQUITY_BONUS = 0.5
 EQUITY_PENALTY = 1.5  # a unit of shortfall is worth this much coverage (1 + EQUITY_BONUS)
+EQUITY_BREADTH = (12, 20)  # of the equity pass's ejections (see repair.eject_insert)
+EQUITY_PASS_SHARE = 0.25  # of the time left when the floor's search starts
 # Ejection breadths (see repair.eject_insert) and their measured seconds per open session on the
 # district's LP rounding (5,050 open): the widest whose estimate fits EJECTION_SHARE of what is left.
 EJECTIONS = [((0, 0), 0.0), ((12, 20), 1.9e-3), ((1000, 1000), 1.9e-2)]
@@ -471,7 +473,11 @@ class Planner:
                 # Too large to wait for: on the second core beside the ejections and the search (which
                 # are single-threaded or share the cores), back with its best bound by the end.
                 lagrangian_job = _Job(_bound_beside, inst, self.cand, plan.coverage(), end - BESIDE_MARGIN * time_limit)
-        if lp_job is not None:
+        # With a budget the plan must not depend on when the LP is back: it is waited for (until its
+        # deadline). Without one, the LP runs on beside the ejections and the search, and its answer
+        # is taken between two sub-solves when it comes (an LP slower than its estimate then costs
+        # a share of one core, not the wait).
+        if lp_job is not None and budget_given:
             lp = lp_job.result(timeout=min(end, at(LP_SHARE)) - time.monotonic())
             spent += lp_estimate * DETERMINISTIC_PER_SECOND if budget_given else 0.0
             if lp is not None:
@@ -482,6 +488,7 @@ class Planner:
             else:
                 lp_stats["stopped"] = "the LP was not back by its deadline"
             phase_done("lp")
+            lp_job = None
         bound = min(bound, reachable)
         if guide is not None:
             self.lp_cover = np.bincount(self.cand.pair_session, weights=guide, minlength=inst.n_sessions)
@@ -511,6 +518,7 @@ class Planner:
         midway: tuple[float, float] | None = None
         pace = 0.0
         equity_units = 0.0
+        equity_passed = False
         iteration = 0
         search_from = spent
         if budget_given:
@@ -526,6 +534,21 @@ class Planner:
             equity_at = now + EQUITY_AFTER * (polish_at - now)
             midway_at = (now + equity_at) / 2
         while spent < budget and time.monotonic() < end:
+            if lp_job is not None and (answer := lp_job.poll()) is not None:
+                lp_job = None
+                value, x, stats = answer
+                lp_stats.update(stats)
+                if value < bound:
+                    bound, bound_method = min(value, reachable), "lp"
+                self.lp_cover = np.bincount(self.cand.pair_session, weights=x, minlength=inst.n_sessions)
+                rounded = self.lp_rounding(x, deadline=end)
+                repair_pass(rounded, self.rng, self.fixed, self.has_candidates, deadline=end)
+                better = rounded.coverage() > plan.coverage()
+                if equity is not None and spent >= equity_from:  # the floor's search has begun
+                    better = self.equity_score(rounded, equity) > self.equity_score(plan, equity)
+                if better:
+                    plan = rounded
+                report(iteration, True, "lp")
             now = time.monotonic()
             if now >= polish_at:
                 polish_from = min(polish_from, spent)
@@ -535,6 +558,12 @@ class Planner:
                 midway_from = min(midway_from, spent)
             weights = None
             floor = equity if equity is not None and spent >= equity_from else None
+            if floor is not None and not equity_passed:
+                # First the cheap trades, then the search with the areas' weights.
+                equity_passed = True
+                self.equity_pass(plan, floor, time.monotonic() + EQUITY_PASS_SHARE * max(0.0, end - time.monotonic()))
+                report(iteration, True, "equity")
+                phase_done("equity")
             if floor is not None:
                 weights = self._area_bonus(plan, floor)
             elif equity is not None:
@@ -581,6 +610,9 @@ class Planner:
             if improved:
                 report(iteration, True, phase)
             phase_done(phase)
+        if lp_job is not None:
+            lp_job.result(timeout=0.0)  # not back in time: stopped
+            lp_stats["stopped"] = "the LP was not back by the end"
         if lagrangian_job is not None:
             answer = lagrangian_job.result(timeout=end - time.monotonic())
             if answer is not None:
@@ -645,6 +677,30 @@ class Planner:
         shortfall = np.maximum(0.0, (floor * district - ratios) * self.area_weight)
         return plan.coverage() - EQUITY_PENALTY * float(shortfall.sum())
 
+    def equity_pass(self, plan: Plan, floor: float, deadline: float) -> int:
+        """Open sessions of the areas under the floor, heaviest first: each taken by a free candidate,
+        or by one whose sessions in the way go elsewhere or are given up, when the equity score
+        (coverage less the areas' shortfall) grows. Cheap trades the search would find slowly.
+        Returns how many sessions it covered."""
+        inst = self.inst
+        lagging = np.flatnonzero(self._area_bonus(plan, floor) > 0)
+        open_sessions = np.flatnonzero(
+            (plan.teacher_of < 0) & self.has_candidates & np.isin(self.session_area, lagging)
+        )
+        order = open_sessions[np.lexsort((self.rng.random(len(open_sessions)), -inst.session_weight[open_sessions]))]
+        covered = 0
+        for s in order.tolist():
+            if time.monotonic() >= deadline:
+                break
+            if plan.teacher_of[s] >= 0 or self._area_bonus(plan, floor)[self.session_area[s]] == 0:
+                continue
+            before = self.equity_score(plan, floor)
+            if try_insert(plan, s, self.fixed, allow_moves=True) or eject_insert(
+                plan, s, self.fixed, EQUITY_BREADTH, accept=lambda b=before: self.equity_score(plan, floor) > b + 1e-9
+            ):
+                covered += 1
+        return covered
+
     def _area_bonus(self, plan: Plan, floor: float) -> np.ndarray:
         """Extra value per unit of covered weight in each area under the floor (with a margin, so
         that coverage-only moves elsewhere do not push it back under at once); 0 elsewhere."""
@@ -666,6 +722,16 @@ class _Job:
         self._process = context.Process(target=_child, args=(target, args, kwargs, send), daemon=True)
         self._process.start()
         send.close()
+
+    def poll(self):
+        """The answer if it is back (the process then joined), else None at once."""
+        if not self._receive.poll(0):
+            return None
+        kind, value = self._receive.recv()
+        if kind == "error":
+            raise value
+        self._process.join()  # the LP sends one answer, then "done"
+        return value
 
     def result(self, timeout: float):
         until = time.monotonic() + max(0.0, timeout)

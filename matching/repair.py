@@ -8,6 +8,7 @@ ranking when no candidate is free ("one-swap repair").
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -97,12 +98,19 @@ def repair_pass(
     return covered
 
 
-def eject_insert(plan: Plan, s: int, fixed: dict[int, int], breadth: tuple[int, int] = (12, 20)) -> bool:
+def eject_insert(
+    plan: Plan,
+    s: int,
+    fixed: dict[int, int],
+    breadth: tuple[int, int] = (12, 20),
+    accept: Callable[[], bool] | None = None,
+) -> bool:
     """Cover s by ejecting what is in a candidate's way, if the ejected sessions weigh less or find
     free colleagues: kept only when the covered weight grows; otherwise the plan is left as it was.
 
     `breadth`: how many of s's nearest candidates are tried, and how many of an ejected session's
-    nearest candidates may take it after one move of their own."""
+    nearest candidates may take it after one move of their own. `accept` (called on the plan after
+    the move) replaces the rule that the covered weight must grow (the equity floor's trades)."""
     inst, cand = plan.inst, plan.cand
     weight = inst.session_weight
     pairs = cand.by_session[s]
@@ -123,7 +131,7 @@ def eject_insert(plan: Plan, s: int, fixed: dict[int, int], breadth: tuple[int, 
             if not try_insert(plan, b, fixed, allow_moves=False):
                 _rehome_with_one_move(plan, b, t, fixed, moved, breadth[1])
         lost = sum(weight[b] for b in blocking if plan.teacher_of[b] < 0)
-        if weight[s] > lost + 1e-9:
+        if (weight[s] > lost + 1e-9) if accept is None else accept():
             return True
         for b in blocking:
             if plan.teacher_of[b] >= 0:
