@@ -1,6 +1,7 @@
 """python -m matching: solve, bound, greedy, whatif and check on instance files (FORMAT.md).
 
-    python -m matching solve INSTANCE --time-limit 60 [--workers 2] [--seed 0] [--out FILE]
+    python -m matching solve INSTANCE --time-limit 60 [--workers 2] [--seed 0] [--equity-floor 0.8] [--budget U]
+                             [--check] [--out FILE]
     python -m matching bound INSTANCE
     python -m matching greedy INSTANCE [--out FILE]
     python -m matching whatif INSTANCE --add '{"count": 20, "subjects": ["GK"], "levels": ["SD"], "lat": -1.5, "lon": 102.1}'
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 
@@ -20,7 +22,7 @@ from matching.bound import lp_relaxation
 from matching.candidates import build_candidates
 from matching.greedy import nearest_first
 from matching.instance import InstanceError, load_instance, solution_json
-from matching.planner import Planner, Progress
+from matching.planner import DEFAULT_EQUITY_FLOOR, Planner, Progress
 from matching.validate import check
 
 
@@ -35,26 +37,46 @@ def _emit(data: dict, out: str | None) -> None:
 
 def _progress(p: Progress) -> None:
     bound = f" bound {p.bound:.1f}" if p.bound is not None else ""
-    print(f"[{p.seconds:7.1f}s] iteration {p.iteration}: coverage {p.coverage:.1f}{bound}", file=sys.stderr)
+    print(
+        f"[{p.seconds:7.1f}s] {p.phase or 'iteration'} {p.iteration}: coverage {p.coverage:.1f}{bound}", file=sys.stderr
+    )
+
+
+def peak_mb() -> int:
+    """Peak resident memory of this process and of its finished children (the LP's), in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round((own + children) / 1024)
 
 
 def cmd_solve(args) -> int:
     began = time.monotonic()
     inst = load_instance(args.instance)
-    cand = build_candidates(inst)
+    planner = Planner.build(inst, args.time_limit, started=began, seed=args.seed, workers=args.workers)
+    cand = planner.cand
     built = time.monotonic() - began
     print(f"built {cand.n_pairs} feasible pairs in {built:.1f}s", file=sys.stderr)
-    planner = Planner(inst, cand, seed=args.seed, workers=args.workers)
-    result = planner.solve(args.time_limit, progress=_progress, started=began)
-    problems, scores = check(inst, result.assignment)
+    result = planner.solve(
+        args.time_limit, progress=_progress, started=began, equity_floor=args.equity_floor, budget=args.budget
+    )
+    seconds = time.monotonic() - began  # the check below is not part of the plan's time
+    # The validator recomputes every rule in Python (seconds at 40,000 sessions): asked for only.
+    problems, scores = check(inst, result.assignment) if args.check else ([], {"coverage": result.coverage})
+    print(f"bound {result.bound:.1f} ({result.bound_method}); coverage {result.coverage:.1f} in {seconds:.1f}s, "
+          f"peak {peak_mb()} MB", file=sys.stderr)  # fmt: skip
     stats = {
         **scores,
         "bound": result.bound,
+        "bound_method": result.bound_method,
         "coverage_over_bound": round(result.coverage / result.bound, 4) if result.bound else None,
         "feasible_pairs": cand.n_pairs,
+        "pairs_complete": bool(getattr(cand, "complete", True)),
         "build_seconds": round(built, 2),
-        "seconds": round(time.monotonic() - began, 2),
+        "seconds": round(seconds, 2),
+        "phases": result.phases,
         "iterations": result.iterations,
+        "peak_mb": peak_mb(),
+        "equity": result.equity,
         "lp": result.lp,
         "problems": problems[:20],
     }
@@ -124,6 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     solve.add_argument("--time-limit", type=float, default=60.0, help="seconds, model building included")
     solve.add_argument("--workers", type=int, default=2)
     solve.add_argument("--seed", type=int, default=0)
+    solve.add_argument(
+        "--equity-floor",
+        type=float,
+        default=DEFAULT_EQUITY_FLOOR,
+        help="with areas: keep the worst area's coverage at this share of the whole (0: coverage alone)",
+    )
+    solve.add_argument(
+        "--budget",
+        type=float,
+        help="CP-SAT deterministic units for the search (the same plan on every run; e.g. 1.3 x the limit)",
+    )
+    solve.add_argument("--check", action="store_true", help="check the plan with the validator and add its scores")
     solve.add_argument("--out")
     solve.set_defaults(run=cmd_solve)
     bound = sub.add_parser("bound", help="an upper bound on coverage (LP relaxation, valid by duality)")

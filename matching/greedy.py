@@ -8,6 +8,8 @@ first, each to the candidate who keeps the most options open for the others.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from matching.candidates import Candidates
@@ -37,8 +39,11 @@ def nearest_first(inst: Instance, cand: Candidates) -> Plan:
     return plan
 
 
-def scarcity_first(inst: Instance, cand: Candidates, rng: np.random.Generator | None = None) -> Plan:
-    """Hardest sessions first; each goes to the least sought-after teacher who fits.
+def scarcity_first(
+    inst: Instance, cand: Candidates, rng: np.random.Generator | None = None, deadline: float | None = None
+) -> Plan:
+    """Hardest sessions first; each goes to the least sought-after teacher who fits; what is not
+    reached by `deadline` (time.monotonic()) stays open.
 
     A teacher's demand is the weight of open sessions that could use them, per period of
     capacity left: giving work to teachers nobody else needs keeps coverage high. The
@@ -51,7 +56,9 @@ def scarcity_first(inst: Instance, cand: Candidates, rng: np.random.Generator | 
     # Heavier sessions first, then the ones with fewer candidates.
     order = np.lexsort((noise + n_cands, -inst.session_weight))
     order_teachers: dict[int, set[int]] = {}
-    for s in order:
+    for k, s in enumerate(order):
+        if deadline is not None and k % 256 == 0 and time.monotonic() >= deadline:
+            break
         if plan.teacher_of[s] >= 0 or n_cands[s] == 0:
             continue
         pairs = cand.by_session[s]

@@ -20,6 +20,7 @@ keeps the coverage and improves everything below it.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,11 +28,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from matching.bound import lp_relaxation
+from matching.bound import capacity_bound, lagrangian_bound, lp_relaxation, transport_bound
 from matching.candidates import Candidates, build_candidates
 from matching.greedy import scarcity_first
 from matching.instance import Instance
-from matching.repair import eject_pass, repair_pass
+from matching.repair import eject_insert, eject_pass, repair_pass, try_insert
 from matching.state import Plan
 
 COVER = 1_000_000  # per unit of session weight: outranks everything below together
@@ -58,8 +59,36 @@ POLISH_SHARE = 0.25  # of the search budget left after the LP and the ejections
 DETERMINISTIC_PER_SECOND = 1.3
 ITERATION_OVERHEAD = 0.1
 OVERHEAD_PAIRS = 1500
-LP_SECONDS_PER_PAIR = 1.1e-4  # measured: 40 s for 363,000 pairs on one core of the reference machine
-LP_SHARE = 0.75  # use the LP only if its estimated time is within this share of the limit
+# The LP's time grows faster than its pairs (measured on one core of the reference machine: 40 s
+# for 363,000 pairs, about 84 s for 420,000 on another week): estimated as a power of the pairs
+# through the first point, the exponent fitted to the second, which is kept from the LP if its
+# estimate is over LP_SHARE of the limit; a slower LP than estimated is stopped at that share.
+LP_REFERENCE = (363_000, 40.0)
+LP_EXPONENT = 5.0
+LP_SHARE = 0.6
+# Deadlines of the phases before the search, as shares of the whole limit (from the caller's start).
+BUILD_SHARE = 0.4  # the pairs (when build_candidates takes a deadline)
+SEED_SHARE = 0.5
+LAGRANGIAN_SHARE = 0.3
+# The Lagrangian bound: 400 iterations of about 2.2e-8 s per pair each when the machine is quiet
+# (8 s on bungo-district-a's 363,000 pairs); estimated at twice that, so a loaded machine still fits.
+LAGRANGIAN_ITERATIONS = 400
+LAGRANGIAN_SECONDS_PER_PAIR_ITERATION = 5e-8
+LAGRANGIAN_BESIDE_ITERATIONS = 3000  # beside the search it runs until the end of the limit
+TRANSPORT_SHARE = 0.6  # of that time, for the transportation bound first
+BESIDE_MARGIN = 0.03  # of the limit: the bound beside the search stops this much before the end
+ROUNDING_SHARE = 0.7
+ROUNDING_CHUNK = 20_000  # pairs between two looks at the clock
+# Equity: the floor is sought after this share of the coverage search (the plan before it is the
+# run's coverage-only plan, against which the floor's cost is reported), by counting covered
+# weight in areas under floor + margin this much more in the search's objective.
+DEFAULT_EQUITY_FLOOR = 0.8
+EQUITY_AFTER = 0.5
+EQUITY_MARGIN = 0.01
+EQUITY_BONUS = 0.5
+EQUITY_PENALTY = 1.5  # a unit of shortfall is worth this much coverage (1 + EQUITY_BONUS)
+EQUITY_BREADTH = (12, 20)  # of the equity pass's ejections (see repair.eject_insert)
+EQUITY_PASS_SHARE = 0.25  # of the time left when the floor's search starts
 # Ejection breadths (see repair.eject_insert) and their measured seconds per open session on the
 # district's LP rounding (5,050 open): the widest whose estimate fits EJECTION_SHARE of what is left.
 EJECTIONS = [((0, 0), 0.0), ((12, 20), 1.9e-3), ((1000, 1000), 1.9e-2)]
@@ -73,6 +102,7 @@ class Progress:
     bound: float | None
     iteration: int
     improved: bool
+    phase: str = ""
 
 
 @dataclass
@@ -85,6 +115,32 @@ class PlanResult:
     history: list[Progress] = field(default_factory=list)
     bound: float | None = None
     lp: dict = field(default_factory=dict)
+    bound_method: str = "none"  # capacity, lagrangian or lp: how the bound was proven
+    phases: dict = field(default_factory=dict)  # seconds by phase
+    # With an equity floor: floor, worst_area_ratio, met, coverage_only (the best coverage-only plan
+    # of the run, before the floor's search), coverage_only_projected (that plus what the
+    # coverage-only search's recent pace would have won in the floor's search units), cost (the
+    # projection minus this plan's coverage, never below 0). Empty without one.
+    equity: dict = field(default_factory=dict)
+
+    @property
+    def equity_cost(self) -> float | None:
+        return self.equity.get("cost") if isinstance(self.equity, dict) else None
+
+    @property
+    def coverage_without_equity(self) -> float | None:
+        return self.equity.get("coverage_only") if isinstance(self.equity, dict) else None
+
+
+def lagrangian_seconds(pairs: int) -> float:
+    """The Lagrangian bound's estimated seconds (LAGRANGIAN_ITERATIONS iterations) for this many pairs."""
+    return LAGRANGIAN_SECONDS_PER_PAIR_ITERATION * pairs * LAGRANGIAN_ITERATIONS
+
+
+def lp_seconds(pairs: int) -> float:
+    """The LP's estimated seconds on one core for this many pairs (see LP_REFERENCE)."""
+    reference_pairs, reference_seconds = LP_REFERENCE
+    return reference_seconds * (pairs / reference_pairs) ** LP_EXPONENT
 
 
 def _pair_bonus(inst: Instance, cand: Candidates, pairs: np.ndarray) -> np.ndarray:
@@ -130,8 +186,9 @@ class Planner:
 
     # -- neighbourhoods ------------------------------------------------------------------------
 
-    def _neighbourhood(self, plan: Plan, target_pairs: int) -> np.ndarray:
-        """Sessions near a random school on one to three random days, grown until about target_pairs pairs."""
+    def _neighbourhood(self, plan: Plan, target_pairs: int, lagging_areas: np.ndarray | None = None) -> np.ndarray:
+        """Sessions near a random school on one to three random days, grown until about target_pairs pairs.
+        With `lagging_areas`, the neighbourhood starts from an open session of one of them."""
         inst, cand = self.inst, self.cand
         n_days = int(self.rng.choice(NEIGHBOURHOOD_DAYS))
         days = self.rng.choice(
@@ -142,6 +199,10 @@ class Planner:
             return on_days
         # Start from an unassigned session half of the time: that is where coverage is won.
         open_sessions = on_days[(plan.teacher_of[on_days] < 0) & self.has_candidates[on_days]]
+        if lagging_areas is not None and len(lagging_areas):
+            behind = open_sessions[np.isin(self.session_area[open_sessions], lagging_areas)]
+            if len(behind):
+                open_sessions = behind
         if len(open_sessions) and self.rng.random() < 0.7:
             # Where the LP covers a session the plan leaves open, a better plan likely exists nearby.
             hope = self.lp_cover[open_sessions] + 0.05
@@ -166,11 +227,15 @@ class Planner:
         seconds: float,
         deadline: float,
         coverage_only: bool = False,
+        area_bonus: np.ndarray | None = None,
+        floor: float | None = None,
     ) -> tuple[bool, float, bool]:
         """Re-solve the neighbourhood exactly; returns (improved, CP-SAT deterministic time used, proven optimal).
 
         With `coverage_only`, the objective is the covered weight alone and the plan changes only
-        when that grows (so the terms below it are never traded away for nothing)."""
+        when that grows (so the terms below it are never traded away for nothing); `area_bonus`
+        (per area) counts covered weight in some areas more; with `floor`, a change is kept only if
+        the plan's equity score (equity_score) does not fall (the equity floor)."""
         inst, cand = self.inst, self.cand
         free = set(int(s) for s in sessions if int(s) not in self.fixed)
         if not free:
@@ -184,9 +249,11 @@ class Planner:
         area_cov = np.bincount(self.session_area[covered], weights=inst.session_weight[covered], minlength=self.n_areas)
         area_ratio = area_cov / np.maximum(self.area_weight, 1e-9)
         order_teachers: dict[int, set[int]] = {}
-        for s in np.flatnonzero(covered):
-            if int(s) not in free:
-                order_teachers.setdefault(int(inst.session_order[s]), set()).add(int(plan.teacher_of[s]))
+        if not coverage_only:  # continuity counts in the polish only
+            orders = set(int(inst.session_order[s]) for s in free)
+            for s in np.flatnonzero(covered & np.isin(inst.session_order, list(orders))).tolist():
+                if s not in free:
+                    order_teachers.setdefault(int(inst.session_order[s]), set()).add(int(plan.teacher_of[s]))
         outside_load = plan.load.copy()
         for s in free:
             if plan.teacher_of[s] >= 0:
@@ -195,6 +262,8 @@ class Planner:
             day = int(inst.session_day[s])
             fair = int(round(FAIRNESS * (1 - area_ratio[self.session_area[s]])))
             cover = int(round(COVER * inst.session_weight[s]))
+            if area_bonus is not None:
+                cover = int(round(cover * (1.0 + area_bonus[self.session_area[s]])))
             same_order = order_teachers.get(int(inst.session_order[s]), ())
             for p in cand.by_session[s]:
                 t = int(cand.pair_teacher[p])
@@ -243,11 +312,20 @@ class Planner:
         before = sum(c * int(plan.teacher_of[s] == t) for (c, _v), (s, t) in zip(objective, x, strict=True))
         if solver.objective_value <= before:
             return False, used, optimal
+        score_before = self.equity_score(plan, floor) if floor is not None else 0.0
+        previous = {s: int(plan.teacher_of[s]) for s in free}
         for s in free:
             plan.unassign(s)
         for (s, t), var in x.items():
             if solver.boolean_value(var):
                 plan.assign(s, t)
+        if floor is not None and self.equity_score(plan, floor) < score_before - 1e-9:
+            for s in free:
+                plan.unassign(s)
+            for s, t in previous.items():
+                if t >= 0:
+                    plan.assign(s, t)
+            return False, used, optimal
         return True, used, optimal
 
     def _add_clashes(self, model: cp_model.CpModel, plan: Plan, x: dict, t: int, sessions: list[int]) -> None:
@@ -276,19 +354,35 @@ class Planner:
 
     # -- the whole run -------------------------------------------------------------------------
 
-    def lp_rounding(self, x: np.ndarray) -> Plan:
-        """Pairs in order of LP value (then weight, then scarcer sessions, then distance), each taken if it fits."""
+    def lp_rounding(self, x: np.ndarray, deadline: float | None = None) -> Plan:
+        """Pairs in order of LP value (then weight, then scarcer sessions, then distance), each taken
+        if it fits; what is not reached by `deadline` stays open."""
         inst, cand = self.inst, self.cand
         plan = Plan(inst, cand)
         for s, t in inst.fixed:
             plan.assign(s, t)
         n_cands = np.array([len(p) for p in cand.by_session])[cand.pair_session]
         order = np.lexsort((cand.pair_km, n_cands, -inst.session_weight[cand.pair_session], -np.round(x, 2)))
-        sessions, teachers = cand.pair_session[order].tolist(), cand.pair_teacher[order].tolist()
-        for s, t in zip(sessions, teachers, strict=True):
-            if plan.teacher_of[s] < 0 and plan.fits(s, t):
-                plan.assign(s, t)
+        teacher_of, fits, assign = plan.teacher_of, plan.fits, plan.assign
+        for start in range(0, len(order), ROUNDING_CHUNK):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            chunk = order[start : start + ROUNDING_CHUNK]
+            for s, t in zip(cand.pair_session[chunk].tolist(), cand.pair_teacher[chunk].tolist(), strict=True):
+                if teacher_of[s] < 0 and fits(s, t):
+                    assign(s, t)
         return plan
+
+    @classmethod
+    def build(cls, inst: Instance, time_limit: float, started: float | None = None, **options) -> Planner:
+        """The planner with its pairs built within BUILD_SHARE of `time_limit` (counted from `started`),
+        when build_candidates takes a deadline (pairs cut short are still all feasible)."""
+        began = time.monotonic() if started is None else started
+        if "deadline" in inspect.signature(build_candidates).parameters:
+            cand = build_candidates(inst, deadline=began + BUILD_SHARE * time_limit)
+        else:
+            cand = build_candidates(inst)
+        return cls(inst, cand, **options)
 
     def solve(
         self,
@@ -297,131 +391,392 @@ class Planner:
         progress: Callable[[Progress], None] | None = None,
         use_lp: bool = True,
         started: float | None = None,
+        equity_floor: float | None = DEFAULT_EQUITY_FLOOR,
+        budget: float | None = None,
     ) -> PlanResult:
         """Plan within `time_limit` seconds of wall time, counted from `started` (a time.monotonic()
         reading, e.g. taken before the caller built the pairs; default now).
 
-        Deterministic for a fixed seed, worker count and limit: every sub-solve is limited in
-        CP-SAT's deterministic time, the search stops after a deterministic budget
-        (DETERMINISTIC_PER_SECOND per second of the limit, whenever it started), and the LP,
-        solved first when it fits the limit, is charged as its estimated time. The wall-clock
-        limit is a safety stop that only a machine far slower than the reference would reach.
-        (A caller that took its building time off the limit would make the budget, and so the
-        plan, depend on how long the building took.)
+        Every phase keeps a deadline inside the limit (the seed, the bound, the LP, its rounding,
+        the repairs, the ejections, the search, the polish), so the plan is back within the limit
+        at any size. Which phases run and how long follow the instance's measured size (pairs,
+        open sessions), not one instance's timings.
+
+        `equity_floor`: with areas (the schools' kecamatan), the search keeps the worst area's
+        coverage at or above this share of the whole coverage where it can (None or 0: coverage
+        alone); the result reports the best coverage-only plan of the run and what the floor cost.
+
+        Without `budget` the search uses the whole limit (the wall clock decides how far it gets).
+        With `budget` (CP-SAT deterministic units, e.g. DETERMINISTIC_PER_SECOND per second of a
+        limit; the LP and the ejections are charged at their estimates) the plan is the same for a
+        fixed seed and worker count, as long as no phase reaches its wall-clock deadline: those
+        deadlines are safety stops that keep the limit on a slow or loaded machine.
         """
         began = time.monotonic() if started is None else started
         inst = self.inst
-        plan = start.copy() if start is not None else scarcity_first(inst, self.cand)
-        history: list[Progress] = []
-        bound: float | None = None
-        lp_stats: dict = {}
 
-        def report(iteration: int, improved: bool) -> None:
-            history.append(Progress(time.monotonic() - began, plan.coverage(), bound, iteration, improved))
+        def at(share: float) -> float:
+            return began + share * time_limit
+
+        # Room to write the answer back; the last sub-solve also stops here.
+        end = began + time_limit - min(1.0, 0.02 * time_limit)
+        history: list[Progress] = []
+        phases: dict[str, float] = {}
+        lp_stats: dict = {}
+        phase_began = time.monotonic()
+
+        def phase_done(name: str) -> None:
+            nonlocal phase_began
+            now = time.monotonic()
+            phases[name] = round(phases.get(name, 0.0) + now - phase_began, 2)
+            phase_began = now
+
+        plan = start.copy() if start is not None else scarcity_first(inst, self.cand, deadline=min(end, at(SEED_SHARE)))
+        phase_done("seed")
+        reachable = float(inst.session_weight[self.has_candidates].sum())
+        if getattr(self.cand, "complete", True):
+            bound, bound_method = capacity_bound(inst, self.cand), "capacity"
+        else:
+            # Pairs cut short by their deadline: a bound over them would not hold for the instance.
+            bound, bound_method = float(inst.session_weight.sum()), "total weight (pairs cut short)"
+
+        def report(iteration: int, improved: bool, phase: str) -> None:
+            history.append(Progress(time.monotonic() - began, plan.coverage(), bound, iteration, improved, phase))
             if progress:
                 progress(history[-1])
 
-        report(0, True)
-        budget = time_limit * DETERMINISTIC_PER_SECOND
+        report(0, True, "seed")
+        # Without a budget, the search runs to the deadline (every second of the limit used);
+        # with one, it stops when the budget is spent and its phases follow the budget alone.
+        budget_given = budget is not None
+        budget = budget if budget_given else np.inf
         spent = 0.0
-        # The LP pays off only if it is back well within the limit; it runs beside the search.
-        use_lp = use_lp and self.cand.n_pairs > 0 and self.cand.n_pairs * LP_SECONDS_PER_PAIR <= LP_SHARE * time_limit
-        reachable = float(inst.session_weight[self.has_candidates].sum())
-        bound = reachable  # trivial but valid: what has a candidate; the LP tightens it
-        iteration = 0
-        if use_lp:
-            # The LP first, alone: searching beside it on two cores slowed it by half, and its
-            # rounding beats anything that search finds from the seed (measured: 9,568 vs 8,995).
-            # Its time is charged as its estimate, not as measured, so that the plan is the
-            # same on every run with the same seed and workers.
-            lp = _LPJob(inst, self.cand, threads=1).result(timeout=time_limit - (time.monotonic() - began) - 1)
-            spent = self.cand.n_pairs * LP_SECONDS_PER_PAIR * DETERMINISTIC_PER_SECOND
+        pairs = self.cand.n_pairs
+        # The LP pays off when its estimated time fits the limit (it runs beside the Lagrangian on the
+        # second core, and is stopped at its deadline if it is slower than estimated).
+        lp_estimate = lp_seconds(pairs)
+        use_lp = use_lp and pairs > 0 and lp_estimate <= LP_SHARE * time_limit and bound_method == "capacity"
+        lp_job = _Job(lp_relaxation, inst, self.cand, threads=1) if use_lp else None
+        guide: np.ndarray | None = None
+        lagrangian_job = None
+        if pairs > 0 and bound_method == "capacity":
+            if lagrangian_seconds(pairs) <= LAGRANGIAN_SHARE * time_limit:
+                # Small enough: first, and its average maximiser guides a rounding.
+                value, guide, lag_stats = lagrangian_bound(
+                    inst, self.cand, plan.coverage(), LAGRANGIAN_ITERATIONS, deadline=min(end, at(LAGRANGIAN_SHARE))
+                )
+                lp_stats["lagrangian"] = lag_stats
+                if value < bound:
+                    bound, bound_method = value, "lagrangian"
+                phase_done("lagrangian")
+            else:
+                # Too large to wait for: on the second core beside the ejections and the search (which
+                # are single-threaded or share the cores), back with its best bound by the end.
+                lagrangian_job = _Job(_bound_beside, inst, self.cand, plan.coverage(), end - BESIDE_MARGIN * time_limit)
+        # With a budget the plan must not depend on when the LP is back: it is waited for (until its
+        # deadline). Without one, the LP runs on beside the ejections and the search, and its answer
+        # is taken between two sub-solves when it comes (an LP slower than its estimate then costs
+        # a share of one core, not the wait).
+        if lp_job is not None and budget_given:
+            lp = lp_job.result(timeout=min(end, at(LP_SHARE)) - time.monotonic())
+            spent += lp_estimate * DETERMINISTIC_PER_SECOND if budget_given else 0.0
             if lp is not None:
-                bound, x, lp_stats = lp
-                bound = min(bound, reachable)
-                self.lp_cover = np.bincount(self.cand.pair_session, weights=x, minlength=inst.n_sessions)
-                rounded = self.lp_rounding(x)
-                repair_pass(rounded, self.rng, self.fixed, self.has_candidates)
-                if rounded.coverage() > plan.coverage():
-                    plan = rounded
-                report(iteration, True)
+                value, guide, stats = lp
+                lp_stats.update(stats)
+                if value < bound:
+                    bound, bound_method = value, "lp"
+            else:
+                lp_stats["stopped"] = "the LP was not back by its deadline"
+            phase_done("lp")
+            lp_job = None
+        bound = min(bound, reachable)
+        if guide is not None:
+            self.lp_cover = np.bincount(self.cand.pair_session, weights=guide, minlength=inst.n_sessions)
+            rounded = self.lp_rounding(guide, deadline=min(end, at(ROUNDING_SHARE)))
+            repair_pass(rounded, self.rng, self.fixed, self.has_candidates, deadline=min(end, at(ROUNDING_SHARE)))
+            if rounded.coverage() > plan.coverage():
+                plan = rounded
+            phase_done("rounding")
+            report(0, True, "rounding")
         # Ejections: cheap gains on the starting plan (measured on the district's LP rounding: +92 in
         # 8 s at breadth (12, 20), +150 in 84 s at full breadth, where the search gains about 1.5 a
-        # second). Charged as an estimate, as the LP is, so the plan stays deterministic.
+        # second). The breadth follows the open sessions; charged as its estimate, as the LP is.
         open_count = int(((plan.teacher_of < 0) & self.has_candidates).sum())
-        fitting = [(b, c * open_count * DETERMINISTIC_PER_SECOND) for b, c in EJECTIONS
-                   if c * open_count * DETERMINISTIC_PER_SECOND <= EJECTION_SHARE * (budget - spent)]  # fmt: skip
-        breadth, cost = fitting[-1]
+        room = max(0.0, (budget - spent) / DETERMINISTIC_PER_SECOND if budget_given else end - time.monotonic())
+        breadth, cost = [(b, c * open_count) for b, c in EJECTIONS if c * open_count <= EJECTION_SHARE * room][-1]
         if cost > 0:
-            eject_pass(plan, self.rng, self.fixed, self.has_candidates, breadth)
-            spent += cost
-            report(iteration, True)
-        # The wall clock is a safety stop: each sub-solve also stops at the deadline, which leaves
-        # room to build the last model and return.
-        deadline = began + time_limit - min(1.0, 0.05 * time_limit)
+            ejection_end = time.monotonic() + EJECTION_SHARE * max(0.0, end - time.monotonic())
+            eject_pass(plan, self.rng, self.fixed, self.has_candidates, breadth, deadline=ejection_end)
+            spent += cost * DETERMINISTIC_PER_SECOND if budget_given else 0.0
+            phase_done("ejections")
+            report(0, True, "ejections")
+        # The search: coverage first, then (with areas and a floor) the areas left behind, then the polish.
+        equity = self._equity_state(equity_floor)
+        coverage_only = plan.coverage()
+        # The coverage-only search's recent pace (coverage per unit, over the second half of its
+        # phase) projects what it would have won in the units the floor's search took instead.
+        midway: tuple[float, float] | None = None
+        pace = 0.0
+        equity_units = 0.0
+        equity_passed = False
+        iteration = 0
         search_from = spent
-        polish_from = budget - POLISH_SHARE * max(0.0, budget - spent)
-        while spent < budget and time.monotonic() < deadline:
-            # Coverage first; the polish once its share of the budget is reached, or at once when
-            # the coverage meets the bound (provably nothing left to gain there).
-            searching = spent < polish_from and plan.coverage() < bound - 1e-9
+        if budget_given:
+            polish_from = budget - POLISH_SHARE * max(0.0, budget - spent)
+            equity_from = search_from + EQUITY_AFTER * max(0.0, polish_from - search_from)
+            midway_from = (search_from + equity_from) / 2
+            polish_at = equity_at = midway_at = np.inf
+        else:
+            # The phases at their shares of the time left.
+            polish_from = equity_from = midway_from = np.inf
+            now = time.monotonic()
+            polish_at = now + (1 - POLISH_SHARE) * max(0.0, end - now)
+            equity_at = now + EQUITY_AFTER * (polish_at - now)
+            midway_at = (now + equity_at) / 2
+        while spent < budget and time.monotonic() < end:
+            if lp_job is not None and (answer := lp_job.poll()) is not None:
+                lp_job = None
+                value, x, stats = answer
+                lp_stats.update(stats)
+                if value < bound:
+                    bound, bound_method = min(value, reachable), "lp"
+                self.lp_cover = np.bincount(self.cand.pair_session, weights=x, minlength=inst.n_sessions)
+                rounded = self.lp_rounding(x, deadline=end)
+                repair_pass(rounded, self.rng, self.fixed, self.has_candidates, deadline=end)
+                better = rounded.coverage() > plan.coverage()
+                if equity is not None and spent >= equity_from:  # the floor's search has begun
+                    better = self.equity_score(rounded, equity) > self.equity_score(plan, equity)
+                if better:
+                    plan = rounded
+                report(iteration, True, "lp")
+            now = time.monotonic()
+            if now >= polish_at:
+                polish_from = min(polish_from, spent)
+            if now >= equity_at:
+                equity_from = min(equity_from, spent)
+            if now >= midway_at:
+                midway_from = min(midway_from, spent)
+            weights = None
+            floor = equity if equity is not None and spent >= equity_from else None
+            if floor is not None and not equity_passed:
+                # First the cheap trades, then the search with the areas' weights.
+                equity_passed = True
+                self.equity_pass(plan, floor, time.monotonic() + EQUITY_PASS_SHARE * max(0.0, end - time.monotonic()))
+                report(iteration, True, "equity")
+                phase_done("equity")
+            if floor is not None:
+                weights = self._area_bonus(plan, floor)
+            elif equity is not None:
+                coverage_only = max(coverage_only, plan.coverage())
+                if midway is None and spent >= midway_from:
+                    midway = (spent, coverage_only)
+                if midway is not None and spent > midway[0]:
+                    pace = (coverage_only - midway[1]) / (spent - midway[0])
+            # Coverage to win, or areas under the floor: search; else the polish.
+            behind = weights is not None and bool(weights.any())
+            searching = spent < polish_from and (plan.coverage() < bound - 1e-9 or behind)
             if searching:
-                target_pairs, sub_seconds = [(n, d) for at, n, d in SEARCH if spent - search_from >= at][-1]
+                target_pairs, sub_seconds = [(n, d) for at_, n, d in SEARCH if spent - search_from >= at_][-1]
+                phase = "equity" if behind else "search"
             else:
                 target_pairs, sub_seconds = POLISH
+                phase = "polish"
             iteration += 1
-            whole = self.cand.n_pairs <= target_pairs  # a small instance is one neighbourhood
-            sessions = np.arange(inst.n_sessions) if whole else self._neighbourhood(plan, target_pairs)
+            whole = pairs <= target_pairs  # a small instance is one neighbourhood
+            if whole:
+                sessions = np.arange(inst.n_sessions)
+            else:
+                lagging = np.flatnonzero(weights > 0) if weights is not None and searching else None
+                sessions = self._neighbourhood(plan, target_pairs, lagging)
             improved, used, optimal = self._solve_neighbourhood(
-                plan, sessions, sub_seconds, deadline, coverage_only=searching
+                plan,
+                sessions,
+                sub_seconds,
+                end,
+                coverage_only=searching,
+                area_bonus=weights if searching else None,
+                floor=floor,
             )
             spent += used + ITERATION_OVERHEAD * target_pairs / OVERHEAD_PAIRS
+            if floor is not None and searching:
+                equity_units += used + ITERATION_OVERHEAD * target_pairs / OVERHEAD_PAIRS
             if whole and optimal:
-                if not searching:
+                if equity is not None and floor is None:
+                    equity_from = spent  # coverage alone is solved: now the floor
+                elif not searching:
                     break  # the whole instance solved to optimality: nothing left to gain
-                polish_from = spent
+                else:
+                    polish_from = spent
             if improved:
-                report(iteration, True)
-        status = "feasible"
+                report(iteration, True, phase)
+            phase_done(phase)
+        if lp_job is not None:
+            lp_job.result(timeout=0.0)  # not back in time: stopped
+            lp_stats["stopped"] = "the LP was not back by the end"
+        if lagrangian_job is not None:
+            answer = lagrangian_job.result(timeout=end - time.monotonic())
+            if answer is not None:
+                lp_stats["beside"] = answer[1]
+                if answer[0] < bound:
+                    bound, bound_method = min(answer[0], reachable), answer[1]["method"]
+            else:
+                lp_stats["lagrangian"] = {"stopped": "not back by the end"}
+        result_equity: dict = {}
+        if equity is not None:
+            worst = self._worst_ratio(plan)
+            # The best coverage-only plan this run found (before the floor was asked for) against the
+            # final plan: what the floor cost, as far as this run can tell.
+            result_equity = {
+                "floor": equity,
+                "worst_area_ratio": round(worst, 4),
+                "met": bool(worst >= equity - 1e-9),
+                "coverage_only": coverage_only,
+                "coverage_only_projected": round(coverage_only + pace * equity_units, 1),
+                "cost": round(max(0.0, coverage_only + pace * equity_units - plan.coverage()), 1),
+            }
         return PlanResult(
             assignment=plan.assignment(),
             coverage=plan.coverage(),
             seconds=time.monotonic() - began,
             iterations=iteration,
-            status=status,
+            status="feasible",
             history=history,
             bound=bound,
             lp=lp_stats,
+            bound_method=bound_method,
+            phases=phases,
+            equity=result_equity,
         )
 
+    # -- equity --------------------------------------------------------------------------------
 
-class _LPJob:
-    """The LP relaxation solved in a forked process: a stuck LP can be stopped at the time limit."""
+    def _equity_state(self, floor: float | None) -> float | None:
+        """The floor to keep, or None: no floor asked, or fewer than two areas to compare."""
+        if not floor or floor <= 0:
+            return None
+        named = {a for a in self.inst.school_area if a}
+        return float(floor) if len(named) > 1 else None
 
-    def __init__(self, inst: Instance, cand: Candidates, threads: int):
+    def _area_ratios(self, plan: Plan) -> tuple[np.ndarray, float]:
+        inst = self.inst
+        covered = plan.teacher_of >= 0
+        area_cov = np.bincount(self.session_area[covered], weights=inst.session_weight[covered], minlength=self.n_areas)
+        total = float(self.area_weight.sum())
+        district = float(area_cov.sum()) / total if total else 0.0
+        return area_cov / np.maximum(self.area_weight, 1e-9), district
+
+    def _worst_ratio(self, plan: Plan) -> float:
+        ratios, district = self._area_ratios(plan)
+        present = self.area_weight > 0
+        return float(ratios[present].min() / district) if district > 0 and present.any() else 1.0
+
+    def equity_score(self, plan: Plan, floor: float) -> float:
+        """Coverage less EQUITY_PENALTY per unit of weight by which areas fall short of the floor
+        (floor x the district's coverage ratio x the area's weight): what the equity phase improves."""
+        ratios, district = self._area_ratios(plan)
+        shortfall = np.maximum(0.0, (floor * district - ratios) * self.area_weight)
+        return plan.coverage() - EQUITY_PENALTY * float(shortfall.sum())
+
+    def equity_pass(self, plan: Plan, floor: float, deadline: float) -> int:
+        """Open sessions of the areas under the floor, heaviest first: each taken by a free candidate,
+        or by one whose sessions in the way go elsewhere or are given up, when the equity score
+        (coverage less the areas' shortfall) grows. Cheap trades the search would find slowly.
+        Returns how many sessions it covered."""
+        inst = self.inst
+        lagging = np.flatnonzero(self._area_bonus(plan, floor) > 0)
+        open_sessions = np.flatnonzero(
+            (plan.teacher_of < 0) & self.has_candidates & np.isin(self.session_area, lagging)
+        )
+        order = open_sessions[np.lexsort((self.rng.random(len(open_sessions)), -inst.session_weight[open_sessions]))]
+        covered = 0
+        for s in order.tolist():
+            if time.monotonic() >= deadline:
+                break
+            if plan.teacher_of[s] >= 0 or self._area_bonus(plan, floor)[self.session_area[s]] == 0:
+                continue
+            before = self.equity_score(plan, floor)
+            if try_insert(plan, s, self.fixed, allow_moves=True) or eject_insert(
+                plan, s, self.fixed, EQUITY_BREADTH, accept=lambda b=before: self.equity_score(plan, floor) > b + 1e-9
+            ):
+                covered += 1
+        return covered
+
+    def _area_bonus(self, plan: Plan, floor: float) -> np.ndarray:
+        """Extra value per unit of covered weight in each area under the floor (with a margin, so
+        that coverage-only moves elsewhere do not push it back under at once); 0 elsewhere."""
+        ratios, district = self._area_ratios(plan)
+        lagging = ratios < (floor + EQUITY_MARGIN) * district
+        return np.where(lagging & (self.area_weight > 0), EQUITY_BONUS, 0.0)
+
+
+class _Job:
+    """A function run in a forked process (the LP, or the bound beside the search): its answer, or
+    None and the process stopped when it is not back in time. A generator function may yield
+    answers as they get better: the last one back in time is taken."""
+
+    def __init__(self, target, *args, **kwargs):
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_lp_child, args=(inst, cand, threads, send), daemon=True)
+        self._process = context.Process(target=_child, args=(target, args, kwargs, send), daemon=True)
         self._process.start()
         send.close()
 
-    def result(self, timeout: float) -> tuple[float, np.ndarray, dict] | None:
-        """The LP's answer, or None (and the LP stopped) if it is not back within `timeout` seconds."""
-        if not self._receive.poll(max(0.0, timeout)):
-            self._process.kill()
-            self._process.join()
+    def poll(self):
+        """The answer if it is back (the process then joined), else None at once."""
+        if not self._receive.poll(0):
             return None
-        value = self._receive.recv()
-        self._process.join()
-        if isinstance(value, Exception):
+        kind, value = self._receive.recv()
+        if kind == "error":
             raise value
+        self._process.join()  # the LP sends one answer, then "done"
         return value
 
+    def result(self, timeout: float):
+        until = time.monotonic() + max(0.0, timeout)
+        latest = None
+        while True:
+            # What is already back is read even when the time is up.
+            if not self._receive.poll(max(0.0, until - time.monotonic())):
+                self._process.kill()
+                self._process.join()
+                return latest
+            try:
+                kind, value = self._receive.recv()
+            except EOFError:
+                self._process.join()
+                return latest
+            if kind == "error":
+                self._process.kill()
+                self._process.join()
+                raise value
+            if kind == "done":
+                self._process.join()
+                return latest
+            latest = value
 
-def _lp_child(inst: Instance, cand: Candidates, threads: int, send) -> None:
+
+def _child(target, args, kwargs, send) -> None:
     try:
-        send.send(lp_relaxation(inst, cand, threads=threads))
+        answer = target(*args, **kwargs)
+        for value in answer if inspect.isgenerator(answer) else [answer]:
+            send.send(("answer", value))
+        send.send(("done", None))
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
-        send.send(exc)
+        send.send(("error", exc))
+
+
+def _bound_beside(inst: Instance, cand: Candidates, lower: float, deadline: float):
+    """The transportation bound for the first part of the time (it starts at the total weight and
+    falls steadily), then the Lagrangian with cliques (tighter, but it starts far above) to the end;
+    yields (bound, statistics) after each."""
+    began = time.monotonic()
+    _u, value, done = transport_bound(inst, cand, lower, LAGRANGIAN_BESIDE_ITERATIONS,
+                                      began + TRANSPORT_SHARE * (deadline - began))  # fmt: skip
+    stats = {"transport": {"iterations": done, "bound": round(value, 1), "seconds": round(time.monotonic() - began, 1)}}
+    yield value, stats | {"method": "transport"}
+    if time.monotonic() < deadline:
+        full, _x, stats["lagrangian"] = lagrangian_bound(inst, cand, lower, LAGRANGIAN_BESIDE_ITERATIONS, deadline)
+        if full < value:
+            yield full, stats | {"method": "lagrangian"}

@@ -7,6 +7,9 @@ ranking when no candidate is free ("one-swap repair").
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import numpy as np
 
 from matching.state import Plan
@@ -75,20 +78,39 @@ def try_insert(plan: Plan, s: int, fixed: dict[int, int], allow_moves: bool = Tr
     return False
 
 
-def repair_pass(plan: Plan, rng: np.random.Generator, fixed: dict[int, int], has_candidates: np.ndarray) -> int:
-    """Try to cover every open session once, heaviest first. Returns how many were covered."""
+def repair_pass(
+    plan: Plan,
+    rng: np.random.Generator,
+    fixed: dict[int, int],
+    has_candidates: np.ndarray,
+    deadline: float | None = None,
+) -> int:
+    """Try to cover every open session once, heaviest first, until `deadline` (time.monotonic()).
+    Returns how many were covered."""
     inst = plan.inst
     open_sessions = np.flatnonzero((plan.teacher_of < 0) & has_candidates)
     order = open_sessions[np.lexsort((rng.random(len(open_sessions)), -inst.session_weight[open_sessions]))]
-    return sum(try_insert(plan, int(s), fixed) for s in order)
+    covered = 0
+    for s in order.tolist():
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        covered += try_insert(plan, s, fixed)
+    return covered
 
 
-def eject_insert(plan: Plan, s: int, fixed: dict[int, int], breadth: tuple[int, int] = (12, 20)) -> bool:
+def eject_insert(
+    plan: Plan,
+    s: int,
+    fixed: dict[int, int],
+    breadth: tuple[int, int] = (12, 20),
+    accept: Callable[[], bool] | None = None,
+) -> bool:
     """Cover s by ejecting what is in a candidate's way, if the ejected sessions weigh less or find
     free colleagues: kept only when the covered weight grows; otherwise the plan is left as it was.
 
     `breadth`: how many of s's nearest candidates are tried, and how many of an ejected session's
-    nearest candidates may take it after one move of their own."""
+    nearest candidates may take it after one move of their own. `accept` (called on the plan after
+    the move) replaces the rule that the covered weight must grow (the equity floor's trades)."""
     inst, cand = plan.inst, plan.cand
     weight = inst.session_weight
     pairs = cand.by_session[s]
@@ -109,7 +131,7 @@ def eject_insert(plan: Plan, s: int, fixed: dict[int, int], breadth: tuple[int, 
             if not try_insert(plan, b, fixed, allow_moves=False):
                 _rehome_with_one_move(plan, b, t, fixed, moved, breadth[1])
         lost = sum(weight[b] for b in blocking if plan.teacher_of[b] < 0)
-        if weight[s] > lost + 1e-9:
+        if (weight[s] > lost + 1e-9) if accept is None else accept():
             return True
         for b in blocking:
             if plan.teacher_of[b] >= 0:
@@ -148,9 +170,18 @@ def eject_pass(
     fixed: dict[int, int],
     has_candidates: np.ndarray,
     breadth: tuple[int, int] = (12, 20),
+    deadline: float | None = None,
 ) -> int:
-    """Try to cover every open session once by ejection, heaviest first. Returns how many moves gained."""
+    """Try to cover every open session once by ejection, heaviest first, until `deadline`
+    (time.monotonic(); checked before each session, each of which is bounded by `breadth`).
+    Returns how many moves gained."""
     inst = plan.inst
     open_sessions = np.flatnonzero((plan.teacher_of < 0) & has_candidates)
     order = open_sessions[np.lexsort((rng.random(len(open_sessions)), -inst.session_weight[open_sessions]))]
-    return sum(eject_insert(plan, int(s), fixed, breadth) for s in order if plan.teacher_of[s] < 0)
+    gained = 0
+    for s in order.tolist():
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        if plan.teacher_of[s] < 0:
+            gained += eject_insert(plan, s, fixed, breadth)
+    return gained

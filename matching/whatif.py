@@ -134,13 +134,15 @@ def what_if(data: dict, specs: list[dict], time_limit: float = 30.0, seed: int =
     results = {}
     for label, instance_data in (("current", data), ("with_added", add_teachers(data, specs))):
         inst = parse_instance(instance_data)
-        result = Planner(inst, seed=seed, workers=workers).solve(time_limit / 2)
+        planner = Planner.build(inst, time_limit / 2, seed=seed, workers=workers)
+        result = planner.solve(time_limit / 2)
         breakdown = coverage_breakdown(inst, result.assignment)
         results[label] = {
             "coverage": result.coverage,
             "total_weight": float(inst.session_weight.sum()),
             "teachers": inst.n_teachers,
             "bound": result.bound,
+            "bound_method": result.bound_method,
             **{name: summarize(table) for name, table in breakdown.items()},
         }
     results["gain"] = results["with_added"]["coverage"] - results["current"]["coverage"]

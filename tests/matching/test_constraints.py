@@ -213,18 +213,18 @@ def test_same_seed_and_workers_give_the_same_plan():
     plans = []
     for _ in range(2):
         inst = parse_instance(data)
-        plans.append(Planner(inst, build_candidates(inst), seed=7, workers=2).solve(1.0).assignment)
+        plans.append(Planner(inst, build_candidates(inst), seed=7, workers=2).solve(600.0, budget=1.3).assignment)
     assert plans[0] == plans[1]
 
 
-def test_the_plan_does_not_depend_on_time_spent_before_the_solve(monkeypatch):
-    """Large enough for the neighbourhood search; its budget (made small here, so that the wall
-    clock never decides) follows the limit, not the time the caller spent building."""
+def test_the_plan_does_not_depend_on_time_spent_before_the_solve():
+    """Large enough for the neighbourhood search; its budget is given in deterministic units and the
+    limit is so far away that no wall-clock deadline can decide, however loaded the machine: the
+    plan follows the budget, not the time the caller spent building."""
     import time
 
     import matching.planner as planner
 
-    monkeypatch.setattr(planner, "DETERMINISTIC_PER_SECOND", 0.5)  # about 3 s of the 10
     teachers = [teacher(f"T{i}", lon=102.10 + 0.002 * i, cap=6 + 2 * (i % 3)) for i in range(40)]
     sessions = [
         session(f"L{i}", school=("S1", "S2")[i % 2], day=i % 6, start=f"{7 + i % 5:02d}:00", end=f"{8 + i % 5:02d}:20")
@@ -233,8 +233,8 @@ def test_the_plan_does_not_depend_on_time_spent_before_the_solve(monkeypatch):
     inst = parse_instance(instance(teachers, sessions))
     cand = build_candidates(inst)
     assert cand.n_pairs > planner.POLISH[0]  # not solved as one neighbourhood
-    fresh = Planner(inst, cand, seed=3, workers=2).solve(10.0)
-    late = Planner(inst, cand, seed=3, workers=2).solve(10.0, started=time.monotonic() - 2.0)
+    fresh = Planner(inst, cand, seed=3, workers=2).solve(3600.0, budget=3.0)
+    late = Planner(inst, cand, seed=3, workers=2).solve(3600.0, started=time.monotonic() - 2.0, budget=3.0)
     assert fresh.iterations > 0 and fresh.iterations == late.iterations
     assert fresh.assignment == late.assignment
 
@@ -270,3 +270,30 @@ def test_ejection_covers_by_a_chain_of_moves_and_undoes_what_does_not_gain():
     plan.assign(1, 0)
     assert eject_pass(plan, np.random.default_rng(0), {}, np.ones(2, dtype=bool)) == 0
     assert plan.assignment() == {1: 0}
+
+
+def test_the_equity_floor_lifts_the_area_left_behind_and_reports_what_it_cost():
+    # One teacher for two lessons at 08:00: A's weighs 1.2, B's 1.0. Coverage alone takes A's and
+    # leaves area B with nothing; the floor gives B its lesson for 0.2 of coverage, and says so.
+    schools = [
+        {"id": "S1", "lat": -1.49, "lon": 102.10, "area": "A"},
+        {"id": "S2", "lat": -1.49, "lon": 102.189, "area": "B"},
+    ]
+    data = instance(
+        [teacher("T0", subjects=["IPA"]), teacher("T1")],
+        [
+            session("A-IPA", subject="IPA"),
+            session("A-MTK", start="08:00", end="09:20", weight=1.2),
+            session("B-MTK", school="S2", start="08:00", end="09:20"),
+        ],
+        schools=schools,
+    )
+    inst = parse_instance(data)
+    cand = build_candidates(inst)
+    alone = Planner(inst, cand, seed=0, workers=1).solve(60.0, equity_floor=None, budget=2.0)
+    assert alone.assignment == {0: 0, 1: 1} and alone.equity == {} and alone.equity_cost is None
+    floored = Planner(inst, cand, seed=0, workers=1).solve(60.0, equity_floor=0.8, budget=2.0)
+    assert floored.assignment == {0: 0, 2: 1}
+    assert floored.equity["coverage_only"] == 2.2 and abs(floored.equity_cost - 0.2) < 1e-9
+    assert floored.equity["worst_area_ratio"] > 0.7  # from 0: A's 1.0 of 2.2 against the district's 2.0 of 3.2
+    assert check(inst, floored.assignment)[0] == []
