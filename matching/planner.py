@@ -67,7 +67,7 @@ LP_REFERENCE = (363_000, 40.0)
 LP_EXPONENT = 5.0
 LP_SHARE = 0.6
 # Deadlines of the phases before the search, as shares of the whole limit (from the caller's start).
-BUILD_SHARE = 0.4  # the pairs (when build_candidates takes a deadline)
+BUILD_SHARE = 0.4  # of the limit, for building the pairs
 SEED_SHARE = 0.5
 LAGRANGIAN_SHARE = 0.3
 # The Lagrangian bound: 400 iterations of about 2.2e-8 s per pair each when the machine is quiet
@@ -375,14 +375,10 @@ class Planner:
 
     @classmethod
     def build(cls, inst: Instance, time_limit: float, started: float | None = None, **options) -> Planner:
-        """The planner with its pairs built within BUILD_SHARE of `time_limit` (counted from `started`),
-        when build_candidates takes a deadline (pairs cut short are still all feasible)."""
+        """The planner with its pairs built within BUILD_SHARE of `time_limit` (counted from `started`);
+        pairs cut short by that deadline are still all feasible (`cand.complete` says so)."""
         began = time.monotonic() if started is None else started
-        if "deadline" in inspect.signature(build_candidates).parameters:
-            cand = build_candidates(inst, deadline=began + BUILD_SHARE * time_limit)
-        else:
-            cand = build_candidates(inst)
-        return cls(inst, cand, **options)
+        return cls(inst, build_candidates(inst, deadline=began + BUILD_SHARE * time_limit), **options)
 
     def solve(
         self,

@@ -1,34 +1,26 @@
 """Equity in the weekly plan: pass the district's floor to the planner, and report what the plan gave
 each kecamatan and what the floor cost in total coverage.
 
-The planner takes the floor as `solve(..., equity_floor=...)` once it has that option; before, the
-plan is made for coverage alone and the run says the floor was not applied. What the floor cost is
-the planner's own figure (its result's `equity["cost_estimate"]`, `equity_cost`, or
-`coverage_without_equity` minus its coverage), from the same solve: nothing is solved twice.
+The planner keeps the worst kecamatan's coverage at or above `equity_floor` x the district's (its
+default when the schools carry areas); the district can turn that off (floor None), which is passed
+on as such. What the floor cost is the planner's own figure from the same solve (`equity_cost`: its
+coverage-only plan of the run, projected over the time the floor's search took, minus the plan's
+coverage): nothing is solved twice.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 
-def solve_options(solve: Callable, floor: float | None) -> dict:
-    """Keyword arguments for `Planner.solve`: the equity floor, when there is one and the planner takes it."""
-    if floor is None or floor <= 0:
-        return {}
-    return {"equity_floor": float(floor)} if "equity_floor" in inspect.signature(solve).parameters else {}
+def solve_options(floor: float | None) -> dict:
+    """Keyword arguments for `Planner.solve`: the district's floor, or None (off) when it has none."""
+    return {"equity_floor": float(floor) if floor is not None and floor > 0 else None}
 
 
 def planner_cost(result) -> float | None:
-    """What the floor cost in covered weight, as the planner reports it (None when it does not)."""
-    cost = getattr(result, "equity_cost", None)
-    if cost is None and getattr(result, "coverage_without_equity", None) is not None:
-        cost = result.coverage_without_equity - result.coverage
-    if cost is None and isinstance(getattr(result, "equity", None), dict):
-        # The planner's result.equity: "cost_estimate" (covered weight before the floor's search minus
-        # after it), or "cost".
-        cost = result.equity.get("cost_estimate", result.equity.get("cost"))
+    """What the floor cost in covered weight, as the planner reports it (None when no floor was kept)."""
+    cost = result.equity_cost
     return None if cost is None else max(0.0, float(cost))
 
 

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable
 
 from dispatch.district.equity import area_sums, planner_cost, solve_options
-from matching.candidates import build_candidates
 from matching.instance import parse_instance
 from matching.planner import Planner
 from matching.whatif import add_teachers, coverage_breakdown
@@ -64,17 +63,17 @@ def solve_week(
         bound, iterations = sum(float(inst.session_weight[s]) for s in in_range_idx), 0
         equity = {"applied": False, "cost": None}
     else:
-        cand = build_candidates(inst)
-        planner = Planner(inst, cand, seed=seed, workers=workers)
+        planner = Planner.build(inst, time_limit, started=began, seed=seed, workers=workers)
+        cand = planner.cand
 
         def report(p) -> None:
             if progress is not None:
                 progress(_progress_fields(p))
 
-        options = solve_options(planner.solve, equity_floor)
-        result = planner.solve(time_limit, progress=report, started=began, **options)
+        result = planner.solve(time_limit, progress=report, started=began, **solve_options(equity_floor))
         assignment, iterations = result.assignment, result.iterations
-        equity = {"applied": bool(options), "cost": planner_cost(result) if options else None}
+        # Applied when the planner kept a floor (one was set and the week has more than one kecamatan).
+        equity = {"applied": bool(result.equity), "cost": planner_cost(result)}
         bound = None if result.bound is None else _bound_in_range(inst, cand, result.bound, set(in_range_idx))
     covered = sum(float(inst.session_weight[s]) for s in in_range_idx if s in assignment)
     out.update(

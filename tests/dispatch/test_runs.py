@@ -10,9 +10,9 @@ from dispatch.idempotency import IdempotencyRecord
 from dispatch.jobs import jobs
 from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession
-from dispatch.runs import solving
 from dispatch.runs.models import MatchingRun
 from dispatch.runs.worker import STALE_ERROR, execute_run, recover_runs
+from matching import planner
 from tests import factories as f
 from tests.factories import next_weekday
 
@@ -103,10 +103,10 @@ def test_a_fully_booked_range_ends_done_without_asking_the_planner(client, world
 
 
 def test_a_failing_solver_fails_the_run_with_the_reason(client, world, monkeypatch):
-    def broken(inst):
+    def broken(inst, **options):
         raise ValueError("candidate tables are broken")
 
-    monkeypatch.setattr(solving, "build_candidates", broken)  # the forked solver inherits it
+    monkeypatch.setattr(planner, "build_candidates", broken)  # the forked solver inherits it
     run = get_run(client, world, post_run(client, world).get_json()["id"])
     assert run["status"] == "failed"
     assert "candidate tables are broken" in run["error"]
@@ -116,7 +116,7 @@ def test_a_failing_solver_fails_the_run_with_the_reason(client, world, monkeypat
 def test_a_solver_process_that_dies_fails_the_run(client, world, monkeypatch):
     import os
 
-    monkeypatch.setattr(solving, "build_candidates", lambda inst: os._exit(3))
+    monkeypatch.setattr(planner, "build_candidates", lambda inst, **options: os._exit(3))
     run = get_run(client, world, post_run(client, world).get_json()["id"])
     assert run["status"] == "failed" and "exit code 3" in run["error"]
 

@@ -21,12 +21,11 @@ def plan(client, district) -> dict:
 
 
 class FloorPlanner(Planner):
-    """The planner with the option the planner engineer adds, reporting a cost the test can trace to the
-    floor it was given (the real search is unchanged)."""
+    """The planner reporting a cost the test can trace to the floor it was given (the search is unchanged)."""
 
-    def solve(self, time_limit, start=None, progress=None, use_lp=True, started=None, equity_floor=None):
-        result = super().solve(time_limit, start, progress, use_lp, started)
-        result.equity = {"floor": equity_floor, "cost_estimate": equity_floor * 2} if equity_floor else {}
+    def solve(self, *args, equity_floor=None, **options):
+        result = super().solve(*args, equity_floor=equity_floor, **options)
+        result.equity = {"floor": equity_floor, "cost": equity_floor * 2} if equity_floor else {}
         return result
 
 
@@ -44,8 +43,8 @@ def test_the_plan_reports_equity_by_kecamatan_from_the_same_run(client, district
     assert equity["spread"] == round(equity["best"]["coverage"] - equity["worst"]["coverage"], 4)
     assert sum(row["periods"] for row in equity["by_kecamatan"]) > 0
     assert equity["floor"] == 0.8  # the district's default
-    takes_floor = "equity_floor" in solve_options(Planner.solve, 0.8)
-    assert equity["applied"] is takes_floor
+    assert equity["applied"] is True  # three kecamatan: the planner kept the floor
+    assert equity["cost"] is not None and equity["cost"] >= 0
 
 
 def test_the_floor_reaches_the_planner_and_its_cost_is_reported(client, district, monkeypatch):
@@ -74,16 +73,21 @@ def test_without_a_floor_the_planner_is_not_asked_for_one(client, district, monk
     assert (run["status"], equity["floor"], equity["applied"], equity["cost"]) == ("done", None, False, None)
 
 
-def test_solve_options_and_the_planners_names_for_the_cost():
-    def old_solve(time_limit, progress=None): ...
+def test_solve_options_pass_the_floor_or_say_off():
+    assert solve_options(0.8) == {"equity_floor": 0.8}
+    # Off is said explicitly: the planner's own default (a floor when schools carry areas) must not apply.
+    assert solve_options(None) == {"equity_floor": None} and solve_options(0) == {"equity_floor": None}
+    assert planner_cost(SimpleNamespace(equity_cost=2.5)) == 2.5
+    assert planner_cost(SimpleNamespace(equity_cost=-0.1)) == 0.0  # never a gain
+    assert planner_cost(SimpleNamespace(equity_cost=None)) is None
 
-    def new_solve(time_limit, progress=None, equity_floor=None): ...
 
-    assert solve_options(old_solve, 0.8) == {}
-    assert solve_options(new_solve, 0.8) == {"equity_floor": 0.8}
-    assert solve_options(new_solve, None) == {} and solve_options(new_solve, 0) == {}
-    assert planner_cost(SimpleNamespace(equity={"cost_estimate": 2.5})) == 2.5
-    assert planner_cost(SimpleNamespace(equity_cost=1.0)) == 1.0
-    assert planner_cost(SimpleNamespace(coverage=9.0, coverage_without_equity=10.0)) == 1.0
-    assert planner_cost(SimpleNamespace(equity={"cost_estimate": -0.1})) == 0.0  # never a gain
-    assert planner_cost(SimpleNamespace(equity={})) is None
+def test_a_floor_turned_off_reaches_the_real_planner_as_off(client, district):
+    assert (
+        client.patch("/api/v1/district", json={"equity_floor": None}, headers=district.headers("admin")).status_code
+        == 200
+    )
+    run = plan(client, district)
+    assert run["status"] == "done", run["error"]
+    equity = run["detail"]["equity"]
+    assert (equity["floor"], equity["applied"], equity["cost"]) == (None, False, None)
