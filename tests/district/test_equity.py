@@ -61,18 +61,6 @@ def test_the_floor_reaches_the_planner_and_its_cost_is_reported(client, district
     assert equity["cost"] == round(1.8 / week["weight"], 4)
 
 
-def test_without_a_floor_the_planner_is_not_asked_for_one(client, district, monkeypatch):
-    monkeypatch.setattr(solving, "Planner", FloorPlanner)
-    assert (
-        client.patch("/api/v1/district", json={"equity_floor": None}, headers=district.headers("admin")).status_code
-        == 200
-    )
-    run = plan(client, district)
-    assert run["status"] == "done", run["error"]
-    equity = run["detail"]["equity"]
-    assert (run["status"], equity["floor"], equity["applied"], equity["cost"]) == ("done", None, False, None)
-
-
 def test_solve_options_pass_the_floor_or_say_off():
     assert solve_options(0.8) == {"equity_floor": 0.8}
     # Off is said explicitly: the planner's own default (a floor when schools carry areas) must not apply.
