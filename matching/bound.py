@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections import defaultdict
 from contextlib import contextmanager
 
 import numpy as np
@@ -19,31 +18,16 @@ from scipy.sparse import coo_matrix, csc_matrix, csr_matrix
 
 from matching.candidates import Candidates
 from matching.instance import Instance
+from scheduling.rules import overlap_groups
 
 
 def overlap_cliques(inst: Instance, cand: Candidates, pairs: np.ndarray) -> list[list[int]]:
     """Per day, the pairs of one teacher running at each session start: they pairwise overlap."""
     sessions = cand.pair_session[pairs]
-    days = inst.session_day[sessions].tolist()
-    starts = inst.session_start[sessions].tolist()
-    ends = inst.session_end[sessions].tolist()
+    groups = overlap_groups(inst.session_day[sessions].tolist(), inst.session_start[sessions].tolist(),
+                            inst.session_end[sessions].tolist())  # fmt: skip
     pair_list = pairs.tolist()
-    per_day: dict[int, list[int]] = defaultdict(list)
-    for i, day in enumerate(days):
-        per_day[day].append(i)
-    cliques: list[list[int]] = []
-    for members in per_day.values():
-        if len(members) < 2:
-            continue
-        members.sort(key=lambda i: (starts[i], ends[i]))
-        last: set[int] = set()
-        for i in members:
-            point = starts[i]
-            active = {j for j in members if starts[j] <= point < ends[j]}
-            if len(active) > 1 and not active <= last:
-                cliques.append([pair_list[j] for j in active])
-            last = active
-    return cliques
+    return [[pair_list[j] for j in group] for group in groups]
 
 
 @contextmanager

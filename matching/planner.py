@@ -34,6 +34,7 @@ from matching.greedy import scarcity_first
 from matching.instance import Instance
 from matching.repair import eject_insert, eject_pass, repair_pass, try_insert
 from matching.state import Plan
+from scheduling.rules import overlap_groups
 
 COVER = 1_000_000  # per unit of session weight: outranks everything below together
 CONTINUITY = 2_000  # the teacher already teaches this order elsewhere
@@ -339,13 +340,9 @@ class Planner:
                 continue
             ss.sort(key=lambda s: (inst.session_start[s], inst.session_end[s]))
             # Overlap: at each start time, every session running then is a clique.
-            last: frozenset[int] = frozenset()
-            for s in ss:
-                point = inst.session_start[s]
-                active = frozenset(o for o in ss if inst.session_start[o] <= point < inst.session_end[o])
-                if len(active) > 1 and not active <= last:
-                    model.add_at_most_one(x[(o, t)] for o in active)
-                last = active
+            starts, ends = [int(inst.session_start[s]) for s in ss], [int(inst.session_end[s]) for s in ss]
+            for group in overlap_groups([0] * len(ss), starts, ends):
+                model.add_at_most_one(x[(ss[j], t)] for j in group)
             # Travel: non-overlapping sessions at different schools too close together.
             for i, a in enumerate(ss):
                 for b in ss[i + 1 :]:

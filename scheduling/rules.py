@@ -108,6 +108,28 @@ def clash_minutes(a_start: int, a_end: int, b_start: int, b_end: int, travel_min
     return gap < travel_min
 
 
+def overlap_groups(days: Sequence[int], starts: Sequence[int], ends: Sequence[int]) -> list[list[int]]:
+    """The overlap half of rule 5 as groups: per day, at each interval's start, the indices of the
+    intervals running then (half-open [start, end)), leaving out a group held in the previous one.
+    Every group pairwise overlaps, so one teacher takes at most one of it (the solver's cliques)."""
+    per_day: dict[int, list[int]] = {}
+    for i, day in enumerate(days):
+        per_day.setdefault(int(day), []).append(i)
+    groups: list[list[int]] = []
+    for members in per_day.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda i: (starts[i], ends[i]))
+        last: set[int] = set()
+        for i in members:
+            point = starts[i]
+            active = {j for j in members if starts[j] <= point < ends[j]}
+            if len(active) > 1 and not active <= last:
+                groups.append(sorted(active))
+            last = active
+    return groups
+
+
 @dataclass(frozen=True)
 class Slot:
     """One session as the clash rule sees it: a day, a half-open interval, a place."""

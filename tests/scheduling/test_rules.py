@@ -69,3 +69,15 @@ def test_week_of_and_at():
     assert week_of(date(2026, 1, 8)) == (date(2026, 1, 5), date(2026, 1, 11))  # a Thursday
     assert week_of(date(2026, 1, 5)) == (date(2026, 1, 5), date(2026, 1, 11))
     assert at(date(2026, 1, 5), 450) == datetime(2026, 1, 5, 7, 30)
+
+
+def test_overlap_groups_are_the_sessions_running_at_each_start():
+    from scheduling.rules import overlap_groups
+
+    # One day: 07:00-08:00, 07:30-08:30, 08:00-09:00 (half-open: the first and third do not overlap),
+    # and 07:30-07:45 inside both of the first two; another day alone.
+    days = [0, 0, 0, 0, 1]
+    starts = [420, 450, 480, 450, 420]
+    ends = [480, 510, 540, 465, 480]
+    assert overlap_groups(days, starts, ends) == [[0, 1, 3], [1, 2]]
+    assert overlap_groups([0, 0], [420, 480], [480, 540]) == []  # back to back: no overlap
