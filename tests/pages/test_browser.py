@@ -295,6 +295,29 @@ def test_an_offer_taken_while_the_phone_had_no_signal_is_told_plainly(servers, s
     teacher.look("teacher-offer-taken")
 
 
+def test_an_offer_pushed_while_the_phone_was_fetching_stays_on_screen(servers, served_world, district, visitors):
+    """The phone asked for its offers, the order was posted and its offer pushed live, then the older
+    answer (with no offer in it) arrived: the offer must stay, not vanish until the next fetch."""
+    server = servers()
+    teacher = visitors(server, "teacher").log_in("guru-1")
+    t = teacher.page
+    held = []
+    t.route("**/api/v1/offers", lambda route: held.append((route, route.fetch())))  # answered before the order
+    t.reload()
+    t.wait_for_selector("#live[data-state=on]", timeout=15_000)
+    while len(held) < 2:  # the page's first fetch and the one on connecting
+        t.wait_for_timeout(50)
+    post_urgent_order(server, served_world["tokens"]["op_a"])
+    t.wait_for_selector("#offers > li[data-offer]", timeout=15_000)  # pushed live
+    fetched_key = f"guru:{t.evaluate('window.guru.DATA.teacher_id')}:fetched_at"
+    before = t.evaluate("(key) => localStorage.getItem(key)", fetched_key)
+    for route, stale in held:
+        assert stale.json() == []
+        route.fulfill(response=stale)
+    t.wait_for_function("([key, before]) => localStorage.getItem(key) !== before", arg=[fetched_key, before])
+    assert t.locator("#offers > li[data-offer]").count() == 1
+
+
 def test_the_order_form_shows_each_fields_error_beside_it(servers, served_world, district, visitors):
     server = servers()
     school = visitors(server, "school").log_in("op-a")

@@ -133,6 +133,32 @@
     return socket;
   };
 
+  // A fetch answers for the moment it was asked. Live events that arrived while it was on its way are
+  // handed back with its answer, to be applied again on top of it, and the answer of an older fetch that
+  // arrives after a newer one's is dropped (null): a slow answer never hides what was pushed meanwhile.
+  G.liveLog = () => {
+    const events = []; // [sequence, event] since the oldest fetch still on its way
+    const asked = new Map(); // fetch number -> the live sequence when it was asked
+    let sequence = 0, fetches = 0, applied = 0;
+    return {
+      push(event) { sequence += 1; if (asked.size) events.push([sequence, event]); },
+      async fetch(load) {
+        const number = ++fetches;
+        asked.set(number, sequence);
+        try {
+          const answer = await load();
+          if (number < applied) return null;
+          applied = number;
+          return { answer, since: events.filter(([s]) => s > asked.get(number)).map(([, event]) => event) };
+        } finally {
+          asked.delete(number);
+          const oldest = Math.min(...asked.values(), sequence);
+          while (events.length && events[0][0] <= oldest) events.shift();
+        }
+      },
+    };
+  };
+
   G.say = (node, text, good) => {
     node.textContent = text;
     node.classList.toggle("good", !!good);

@@ -209,15 +209,21 @@
       else refetch();
     } catch (e) { G.say(message, t("failed"), false); } finally { button.disabled = false; }
   });
+  const live = G.liveLog();
   async function refetch() {
-    try { showAll(await G.getJson("/api/v1/orders?page_size=50")); } catch (e) { /* the next event or reconnect tries again */ }
+    try {
+      const fresh = await live.fetch(() => G.getJson("/api/v1/orders?page_size=50"));
+      if (!fresh) return;
+      showAll(fresh.answer);
+      fresh.since.forEach((order) => showOrder(order)); // pushed while the list was on its way
+    } catch (e) { /* the next event or reconnect tries again */ }
   }
 
   addDateRow();
   showAll(D.orders || []);
   const socket = G.live();
   if (socket) {
-    socket.on("order_updated", (order) => showOrder(order));
+    socket.on("order_updated", (order) => { live.push(order); showOrder(order); });
     let connectedOnce = false;
     // After a dropped connection, fetch the list again: nothing that changed meanwhile is missed.
     G.onConnect = () => { if (connectedOnce) refetch(); connectedOnce = true; };

@@ -267,11 +267,24 @@
   function renderAll() { renderOffers(); renderOpen(); renderWeek(); renderSoon(); renderRatings(); renderQueue(); }
 
   // ---- fresh data when the signal allows ------------------------------------------------------------
+  const live = G.liveLog();
+  function applyLive(offers, [kind, payload]) {
+    if (kind === "offer") return offers.some((o) => o.id === payload.id) ? offers : [payload, ...offers];
+    return offers.filter((o) => o.id !== payload.offer_id);
+  }
+  function recordLive(kind, payload) {
+    live.push([kind, payload]);
+    state.offers = applyLive(state.offers, [kind, payload]);
+    store.set("offers", state.offers);
+  }
   async function refresh() {
     try {
-      const [offers, open, week, ratings] = await Promise.all([
+      const fresh = await live.fetch(() => Promise.all([
         G.getJson("/api/v1/offers"), G.getJson("/api/v1/orders/open"), G.getJson("/api/v1/me/schedule"), G.getJson("/api/v1/me/ratings"),
-      ]);
+      ]));
+      if (!fresh) return; // a newer fetch has answered already
+      const [fetched, open, week, ratings] = fresh.answer;
+      const offers = fresh.since.reduce(applyLive, fetched);
       Object.assign(state, { offers, open, week, ratings, fetchedAt: new Date().toISOString() });
       for (const name of ["offers", "open", "week", "ratings"]) store.set(name, state[name]);
       store.set("fetched_at", state.fetchedAt);
@@ -347,14 +360,12 @@
   const socket = G.live();
   if (socket) {
     socket.on("offer", (offer) => {
-      if (!state.offers.some((o) => o.id === offer.id)) state.offers.unshift(offer);
-      store.set("offers", state.offers);
+      recordLive("offer", offer);
       renderOffers();
     });
     socket.on("offer_closed", (closed) => {
       const had = state.offers.some((o) => o.id === closed.offer_id);
-      state.offers = state.offers.filter((o) => o.id !== closed.offer_id);
-      store.set("offers", state.offers);
+      recordLive("offer_closed", closed);
       renderOffers();
       if (had && closed.reason !== "accepted") G.say(message, G.apiMessage(closed.reason), false);
     });
