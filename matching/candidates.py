@@ -40,6 +40,16 @@ class Candidates:
     def n_pairs(self) -> int:
         return len(self.pair_session)
 
+    def nearest_pairs(self, s: int) -> np.ndarray:
+        """Session s's pairs, nearest teacher's home first (ties in pair order): sorted once per
+        session, as the repairs ask for the same session's order again and again."""
+        cache = self.__dict__.setdefault("_nearest", {})
+        pairs = cache.get(s)
+        if pairs is None:
+            pairs = self.by_session[s]
+            pairs = cache[s] = pairs[np.argsort(self.pair_km[pairs], kind="stable")]
+        return pairs
+
 
 def _past(deadline: float | None) -> bool:
     return deadline is not None and time.monotonic() >= deadline

@@ -30,8 +30,7 @@ def nearest_first(inst: Instance, cand: Candidates) -> Plan:
     for s in order:
         if plan.teacher_of[s] >= 0:
             continue
-        pairs = cand.by_session[s]
-        for p in pairs[np.argsort(cand.pair_km[pairs], kind="stable")]:
+        for p in cand.nearest_pairs(s):
             t = int(cand.pair_teacher[p])
             if plan.fits(s, t):
                 plan.assign(s, t)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from matching.state import Plan
+from scheduling.vectorised import within_cap
 
 
 def blockers(plan: Plan, s: int, t: int) -> list[int] | None:
@@ -34,13 +35,18 @@ def relocate(plan: Plan, b: int, avoid: int, fixed: dict[int, int]) -> int | Non
     """A teacher other than `avoid` who can take session b as things stand, nearest first."""
     if b in fixed:
         return None
-    cand = plan.cand
-    pairs = cand.by_session[b]
-    for p in pairs[np.argsort(cand.pair_km[pairs], kind="stable")]:
-        t2 = int(cand.pair_teacher[p])
-        if t2 != avoid and plan.fits(b, t2):
+    teachers = plan.cand.pair_teacher[plan.cand.nearest_pairs(b)]
+    # Most candidates of a busy week are full: the cap, checked for all at once, leaves few to look at.
+    for t2 in teachers[_room(plan, b, teachers) & (teachers != avoid)].tolist():
+        if plan.fits(b, t2):
             return t2
     return None
+
+
+def _room(plan: Plan, s: int, teachers: np.ndarray) -> np.ndarray:
+    """Which of `teachers` can take s's periods within their weekly cap (`plan.fits`'s first test)."""
+    inst = plan.inst
+    return within_cap(plan.load[teachers], inst.session_periods[s], inst.teacher_cap[teachers])
 
 
 def one_swap(plan: Plan, s: int, t: int, fixed: dict[int, int]) -> tuple[int, int] | None:
@@ -58,16 +64,14 @@ def one_swap(plan: Plan, s: int, t: int, fixed: dict[int, int]) -> tuple[int, in
 
 def try_insert(plan: Plan, s: int, fixed: dict[int, int], allow_moves: bool = True) -> bool:
     """Cover s: a free candidate if there is one, else one candidate after moving its single blocking session."""
-    cand = plan.cand
-    pairs = cand.by_session[s]
-    teachers = [int(t) for t in cand.pair_teacher[pairs[np.argsort(cand.pair_km[pairs], kind="stable")]]]
-    for t in teachers:
+    nearest = plan.cand.pair_teacher[plan.cand.nearest_pairs(s)]
+    for t in nearest[_room(plan, s, nearest)].tolist():
         if plan.fits(s, t):
             plan.assign(s, t)
             return True
     if not allow_moves:
         return False
-    for t in teachers:
+    for t in nearest.tolist():
         move = one_swap(plan, s, t, fixed)
         if move is not None:
             b, t2 = move
@@ -113,8 +117,7 @@ def eject_insert(
     the move) replaces the rule that the covered weight must grow (the equity floor's trades)."""
     inst, cand = plan.inst, plan.cand
     weight = inst.session_weight
-    pairs = cand.by_session[s]
-    for p in pairs[np.argsort(cand.pair_km[pairs], kind="stable")][: breadth[0]]:
+    for p in cand.nearest_pairs(s)[: breadth[0]]:
         t = int(cand.pair_teacher[p])
         blocking = blockers(plan, s, t)
         if not blocking or any(b in fixed for b in blocking):
@@ -148,8 +151,7 @@ def eject_insert(
 def _rehome_with_one_move(plan: Plan, b: int, avoid: int, fixed: dict[int, int], moved: list, breadth: int) -> bool:
     """Give b to one of its nearest candidates after moving that one's single blocking session to a colleague."""
     cand = plan.cand
-    pairs = cand.by_session[b]
-    for p in pairs[np.argsort(cand.pair_km[pairs], kind="stable")][:breadth]:
+    for p in cand.nearest_pairs(b)[:breadth]:
         t = int(cand.pair_teacher[p])
         if t == avoid:
             continue

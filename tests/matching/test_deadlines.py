@@ -5,11 +5,18 @@ import time
 
 import numpy as np
 
+import matching.planner as planner_module
 from matching.bound import capacity_bound, lagrangian_bound, lp_relaxation, transport_bound
 from matching.candidates import build_candidates
 from matching.greedy import scarcity_first
 from matching.instance import parse_instance
-from matching.planner import Planner, _Job
+from matching.planner import (
+    LAGRANGIAN_GUIDE_MIN_ITERATIONS,
+    LAGRANGIAN_ITERATIONS,
+    Planner,
+    _Job,
+    lagrangian_iterations,
+)
 from matching.repair import eject_pass, repair_pass
 from matching.state import Plan
 from matching.validate import check
@@ -97,3 +104,29 @@ def test_every_plan_carries_a_bound_and_its_method():
     result = Planner(inst, cand, seed=0, workers=1).solve(30.0, budget=1.0)
     assert result.bound_method in ("lagrangian", "lp", "capacity")
     assert result.coverage <= result.bound + 1e-6 < inst.session_weight.sum()
+
+
+def test_lagrangian_iterations_are_a_count_that_fits_the_time_share():
+    assert lagrangian_iterations(0, 30.0) == 0
+    assert lagrangian_iterations(363_000, 18.0) == LAGRANGIAN_ITERATIONS  # a district week: all of them
+    regency = lagrangian_iterations(4_100_000, 36.0)  # a regency at 120 s: some, for the guide
+    assert LAGRANGIAN_GUIDE_MIN_ITERATIONS <= regency < LAGRANGIAN_ITERATIONS
+    assert lagrangian_iterations(4_100_000, 72.0) >= 2 * regency - 1
+
+
+def test_too_large_for_the_whole_lagrangian_it_still_guides_the_start_and_the_bound_comes_from_beside(monkeypatch):
+    """As on a regency: the estimate fits 100 of the 400 iterations in front; they guide the rounding,
+    and the bound is the one computed beside the search."""
+    inst, cand = crowded()
+    limit = 30.0
+    monkeypatch.setattr(
+        planner_module,
+        "LAGRANGIAN_SECONDS_PER_PAIR_ITERATION",
+        planner_module.LAGRANGIAN_SHARE * limit / (100 * cand.n_pairs),
+    )
+    result = Planner(inst, cand, seed=0, workers=1).solve(limit, use_lp=False, budget=1.0)
+    assert result.lp["lagrangian"]["iterations"] == 100
+    assert "rounding" in result.phases  # the guide was rounded
+    assert result.bound_method in ("transport", "lagrangian") and "beside" in result.lp
+    assert result.coverage <= result.bound + 1e-6
+    assert check(inst, result.assignment)[0] == []
