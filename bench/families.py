@@ -58,6 +58,7 @@ FAMILY = {
     "week-s7-scarce-long": (7, 0.75, 1.3, 0.1, 1, 60),
     "town-s8-x2": (8, 1.0, 1.0, 0.0, 2, 90),
     "regency-s9-x3": (9, 1.0, 1.2, 0.0, 3, 120),
+    "regency-s10-x3-wide": (10, 1.0, 1.27, 0.0, 3, 120),  # about 4.5M pairs, the size of issue 14's regency
 }
 
 

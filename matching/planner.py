@@ -464,19 +464,25 @@ class Planner:
         lagrangian_job = None
         if pairs > 0 and bound_method == "capacity":
             iterations = lagrangian_iterations(pairs, LAGRANGIAN_SHARE * time_limit)
-            if iterations < LAGRANGIAN_ITERATIONS:
-                # Too large to wait for the bound: on the second core beside the ejections and the
-                # search (which are single-threaded or share the cores), back with its best bound by the end.
-                lagrangian_job = _Job(_bound_beside, inst, self.cand, plan.coverage(), end - BESIDE_MARGIN * time_limit)
-            if iterations >= LAGRANGIAN_GUIDE_MIN_ITERATIONS:
-                # In front: its average maximiser guides a rounding (and, with its full count, it is the bound).
+            whole = iterations == LAGRANGIAN_ITERATIONS
+            # In front: its average maximiser guides a rounding, and with its whole count it is the
+            # bound. A part of it is run for the guide only when no LP is coming to guide instead.
+            if whole or (iterations >= LAGRANGIAN_GUIDE_MIN_ITERATIONS and lp_job is None):
                 value, guide, lag_stats = lagrangian_bound(
                     inst, self.cand, plan.coverage(), iterations, deadline=min(end, at(LAGRANGIAN_SHARE))
                 )
+                lag_stats["asked"] = iterations
                 lp_stats["lagrangian"] = lag_stats
                 if value < bound:
                     bound, bound_method = value, "lagrangian"
+                if lag_stats["iterations"] < min(iterations, LAGRANGIAN_GUIDE_MIN_ITERATIONS):
+                    guide = None  # stopped by its deadline almost at once: nothing to round
                 phase_done("lagrangian")
+            if not whole:
+                # Too large to wait for the bound: on the second core beside the ejections and the
+                # search (which are single-threaded or share the cores), back with its best bound by
+                # the end. Forked after the guide, which then has both cores and its memory back.
+                lagrangian_job = _Job(_bound_beside, inst, self.cand, plan.coverage(), end - BESIDE_MARGIN * time_limit)
         # With a budget the plan must not depend on when the LP is back: it is waited for (until its
         # deadline). Without one, the LP runs on beside the ejections and the search, and its answer
         # is taken between two sub-solves when it comes (an LP slower than its estimate then costs
@@ -624,7 +630,7 @@ class Planner:
                 if answer[0] < bound:
                     bound, bound_method = min(answer[0], reachable), answer[1]["method"]
             else:
-                lp_stats["lagrangian"] = {"stopped": "not back by the end"}
+                lp_stats["beside"] = {"stopped": "not back by the end"}
         result_equity: dict = {}
         if equity is not None:
             worst = self._worst_ratio(plan)

@@ -305,8 +305,11 @@ def test_an_offer_pushed_while_the_phone_was_fetching_stays_on_screen(servers, s
     t.route("**/api/v1/offers", lambda route: held.append((route, route.fetch())))  # answered before the order
     t.reload()
     t.wait_for_selector("#live[data-state=on]", timeout=15_000)
-    while len(held) < 2:  # the page's first fetch and the one on connecting
+    for _ in range(300):  # the page's first fetch and the one on connecting (at most 15 s)
+        if len(held) >= 2:
+            break
         t.wait_for_timeout(50)
+    assert len(held) >= 2, held
     post_urgent_order(server, served_world["tokens"]["op_a"])
     t.wait_for_selector("#offers > li[data-offer]", timeout=15_000)  # pushed live
     fetched_key = f"guru:{t.evaluate('window.guru.DATA.teacher_id')}:fetched_at"

@@ -347,10 +347,8 @@
     if (later) text = t("sent_later", { what: text });
     G.say(message, text, result.ok);
     if (action.kind === "accept" || action.kind === "decline") {
-      if (result.ok || result.status === 409 || result.status === 404) {
-        state.offers = state.offers.filter((o) => o.id !== action.ref);
-        store.set("offers", state.offers);
-      }
+      // Logged as a live close, so that a fetch asked before it cannot bring the offer back.
+      if (result.ok || result.status === 409 || result.status === 404) recordLive("offer_closed", { offer_id: action.ref });
     }
     renderAll();
     if (result.ok && !later) refresh();
