@@ -380,6 +380,14 @@ class Planner:
                     assign(s, t)
         return plan
 
+    def _guided_start(self, guide: np.ndarray, deadline: float) -> Plan:
+        """A plan from a relaxed solution (the LP's or the Lagrangian's average maximiser): its coverage
+        of each session seeds the neighbourhoods, its rounding is repaired; both within `deadline`."""
+        self.lp_cover = np.bincount(self.cand.pair_session, weights=guide, minlength=self.inst.n_sessions)
+        rounded = self.lp_rounding(guide, deadline=deadline)
+        repair_pass(rounded, self.rng, self.fixed, self.has_candidates, deadline=deadline)
+        return rounded
+
     @classmethod
     def build(cls, inst: Instance, time_limit: float, started: float | None = None, **options) -> Planner:
         """The planner with its pairs built within BUILD_SHARE of `time_limit` (counted from `started`);
@@ -489,7 +497,7 @@ class Planner:
         # a share of one core, not the wait).
         if lp_job is not None and budget_given:
             lp = lp_job.result(timeout=min(end, at(LP_SHARE)) - time.monotonic())
-            spent += lp_estimate * DETERMINISTIC_PER_SECOND if budget_given else 0.0
+            spent += lp_estimate * DETERMINISTIC_PER_SECOND
             if lp is not None:
                 value, guide, stats = lp
                 lp_stats.update(stats)
@@ -501,9 +509,7 @@ class Planner:
             lp_job = None
         bound = min(bound, reachable)
         if guide is not None:
-            self.lp_cover = np.bincount(self.cand.pair_session, weights=guide, minlength=inst.n_sessions)
-            rounded = self.lp_rounding(guide, deadline=min(end, at(ROUNDING_SHARE)))
-            repair_pass(rounded, self.rng, self.fixed, self.has_candidates, deadline=min(end, at(ROUNDING_SHARE)))
+            rounded = self._guided_start(guide, deadline=min(end, at(ROUNDING_SHARE)))
             if rounded.coverage() > plan.coverage():
                 plan = rounded
             phase_done("rounding")
@@ -550,9 +556,7 @@ class Planner:
                 lp_stats.update(stats)
                 if value < bound:
                     bound, bound_method = min(value, reachable), "lp"
-                self.lp_cover = np.bincount(self.cand.pair_session, weights=x, minlength=inst.n_sessions)
-                rounded = self.lp_rounding(x, deadline=end)
-                repair_pass(rounded, self.rng, self.fixed, self.has_candidates, deadline=end)
+                rounded = self._guided_start(x, deadline=end)
                 better = rounded.coverage() > plan.coverage()
                 if equity is not None and spent >= equity_from:  # the floor's search has begun
                     better = self.equity_score(rounded, equity) > self.equity_score(plan, equity)
