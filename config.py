@@ -93,6 +93,9 @@ class Config:
     CLOCK_SECONDS = _env_float("CLOCK_SECONDS", 1.0)
     # gunicorn: one process per port; each open socket holds a thread, so threads are many.
     SERVER_THREADS = _env_int("SERVER_THREADS", 2500)
+    # Open Socket.IO connections one process takes; beyond them a phone is told 503 and retries. A
+    # tenth of the threads (at least 16) stays for requests (dispatch/live/capacity.py).
+    LIVE_CONNECTIONS_MAX = _env_int("LIVE_CONNECTIONS_MAX", max(1, SERVER_THREADS - max(16, SERVER_THREADS // 10)))
     # Signed API tokens expire; a phone logs in again after this many seconds.
     TOKEN_MAX_AGE = _env_int("TOKEN_MAX_AGE", 7 * 24 * 3600)
     PASSWORD_HASH_METHOD = "scrypt"

@@ -105,6 +105,12 @@ def create_app(config: type[Config] | Config) -> Flask:
         client_manager=_client_manager(app),
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
     )
+    from dispatch.live.capacity import LiveConnectionLimit
+
+    # Outside Socket.IO's own middleware: a refused phone costs no socket, thread or query.
+    app.wsgi_app = app.extensions["live_connection_limit"] = LiveConnectionLimit(
+        app.wsgi_app, app.config["LIVE_CONNECTIONS_MAX"]
+    )
 
     from dispatch import jobs
 

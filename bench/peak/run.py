@@ -132,7 +132,6 @@ def main() -> int:
         web=2,
         workers=args.workers,
         CLOCK_SECONDS="1",
-        SERVER_THREADS="1500",
         RATINGS_RATE_LIMIT="100000 per minute",
     )  # fmt: skip  (students come through one address here)
     listeners: list[dict] = []

@@ -247,3 +247,47 @@ def test_a_server_killed_mid_dispatch_loses_nothing_and_expiry_goes_on(shared_ap
     assert next_offer["order_id"] == open_order["id"]
     teacher_2.disconnect()
     backup.disconnect()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # about the server, not the database
+def test_phones_beyond_a_process_s_live_connections_are_refused_and_requests_still_get_threads(servers, served_world):
+    """With every thread an open socket, requests used to wait in gunicorn's queue until sockets closed
+    (bench/peak: 80-110 s with no answer). Now the sockets stop at LIVE_CONNECTIONS_MAX and the rest of
+    the threads serve requests; a refused phone gets 503 at once and retries later."""
+    import socketio
+
+    # 20 threads: 16 are kept for requests, so 4 phones at most.
+    server = servers(SERVER_THREADS="20")
+    token = served_world["tokens"]["user_t1"]
+    phones = [socketio.Client(reconnection=False) for _ in range(6)]
+    connected = []
+    try:
+        for phone in phones:
+            try:
+                phone.connect(server.url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+                connected.append(phone)
+            except socketio.exceptions.ConnectionError:
+                pass
+        assert len(connected) == 4
+        refused = requests.get(f"{server.url}/socket.io/", params={"EIO": "4", "transport": "polling"}, timeout=10)
+        assert refused.status_code == 503 and refused.headers["Retry-After"]
+        assert "live connections" in refused.json()["message"]
+        # The threads left over serve requests, many at once.
+        answers = fire_at_once([lambda http: http.get(f"{server.url}/healthz", timeout=30)] * 12)
+        assert [r.status_code for r in answers] == [200] * 12
+        offers = requests.get(f"{server.url}/api/v1/offers", headers=bearer(token), timeout=30)
+        assert offers.status_code == 200
+        # A place freed is a place taken.
+        connected.pop().disconnect()
+        late = socketio.Client(reconnection=False)
+        for _ in range(50):  # the server notices the closed socket a moment later
+            try:
+                late.connect(server.url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+                break
+            except socketio.exceptions.ConnectionError:
+                threading.Event().wait(0.1)
+        assert late.connected
+        connected.append(late)
+    finally:
+        for phone in connected:
+            phone.disconnect()
