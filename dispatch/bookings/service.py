@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.orm import contains_eager, selectinload
 
 from dispatch.bookings.models import Withdrawal
 from dispatch.district.service import NOT_LIVE, district_now, get_district, kecamatan_live
@@ -169,13 +170,26 @@ def book(teacher_id: int, session_ids: list[int]) -> tuple[list[LessonSession], 
     return sessions, moves
 
 
-def claimable(teacher: Teacher, order: Order) -> list[LessonSession]:
-    """The order's open future sessions that the teacher could book now (no writes)."""
-    school = db.session.get(School, order.school_id)
+def claimable(
+    teacher: Teacher,
+    order: Order,
+    booked: list[tuple[LessonSession, School]] | None = None,
+    blocked_by: set[str] | None = None,
+) -> list[LessonSession]:
+    """The order's open future sessions that the teacher could book now (no writes).
+
+    A caller looking at many orders for one teacher passes what is the same for all of them: the
+    teacher's `booked` sessions (any that cover the order's weeks) and the schools that block the
+    teacher (`blocked_by`)."""
+    school = order.school
     future = open_future_sessions(order)
-    if not future or teacher.id in {t.id for t in school.blocked}:
+    if not future:
         return []
-    booked = _booked_sessions(teacher.id, [s.date for s in future])
+    if blocked_by is None:
+        blocked_by = {school.npsn} if teacher.id in {t.id for t in school.blocked} else set()
+    if school.npsn in blocked_by:
+        return []
+    booked = list(booked) if booked is not None else _booked_sessions(teacher.id, [s.date for s in future])
     chosen = []
     for session in sorted(future, key=lambda s: (s.date, s.start_min)):
         if rule_violation(teacher, session, school, booked) is None:
@@ -197,10 +211,19 @@ def open_orders_for(teacher: Teacher, limit: int = 200) -> list[tuple[Order, lis
             School.lon.between(teacher.lon - box_lon, teacher.lon + box_lon),
         )
         .order_by(Order.urgent.desc(), Order.id)
+        # Every order's sessions and school at once, kept while the orders are: at the morning peak a
+        # teacher looks through dozens of open orders, and one by one that was hundreds of queries.
+        .options(selectinload(Order.sessions), contains_eager(Order.school))
+    )
+    orders = db.session.scalars(query).unique().all()
+    days = [s.date for order in orders for s in open_future_sessions(order)]
+    booked = _booked_sessions(teacher.id, days)
+    blocked_by = set(
+        db.session.scalars(db.select(school_blocked.c.school_id).where(school_blocked.c.teacher_id == teacher.id))
     )
     found = []
-    for order in db.session.scalars(query):
-        sessions = claimable(teacher, order)
+    for order in orders:
+        sessions = claimable(teacher, order, booked, blocked_by)
         if sessions:
             found.append((order, sessions))
             if len(found) >= limit:

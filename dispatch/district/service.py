@@ -37,9 +37,21 @@ def _from_config() -> District:
     )
 
 
+def held(obj):
+    """Keep `obj` in this session's identity map until the session ends (the request's, or the job's).
+
+    SQLAlchemy's identity map holds weak references: a row looked up by key in a loop, and dropped
+    between the lookups, was read again each time (GET /api/v1/orders/open read the district row
+    about 100 times and as many schools and kecamatan, at the morning peak). Held, it is read once per
+    transaction, as any object the code keeps a reference to."""
+    if obj is not None:
+        db.session.info.setdefault("held", {})[(type(obj).__name__, db.inspect(obj).identity)] = obj
+    return obj
+
+
 def get_district() -> District:
     """The district row; before it is written, the configured defaults (nothing is written on read)."""
-    return db.session.get(District, 1) or _from_config()
+    return held(db.session.get(District, 1)) or _from_config()
 
 
 def ensure_district() -> District:
@@ -102,7 +114,7 @@ def kecamatan_live(code: str | None) -> bool:
     """Dispatch runs for schools here. A school with no kecamatan, or one the district does not list, is live."""
     if code is None:
         return True
-    kecamatan = db.session.get(Kecamatan, code)
+    kecamatan = held(db.session.get(Kecamatan, code))
     return kecamatan is None or kecamatan.live
 
 

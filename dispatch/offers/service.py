@@ -12,6 +12,8 @@ from __future__ import annotations
 import heapq
 from datetime import timedelta
 
+import numpy as np
+
 from dispatch.bookings.models import Withdrawal
 from dispatch.bookings.service import book, claimable, open_future_sessions
 from dispatch.district.service import district_now, get_district, kecamatan_live
@@ -21,10 +23,10 @@ from dispatch.lifecycle import Action, Moved, OfferStatus, OrderStatus, SessionS
 from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession, Order
 from dispatch.schools.models import School
-from dispatch.teachers.models import Teacher
-from scheduling import within_availability
-from scheduling.geo import box_degrees, distance_km
-from scheduling.rules import qualified, within_reach
+from dispatch.teachers.models import Teacher, windows_of
+from scheduling import vectorised, within_availability
+from scheduling.geo import box_degrees
+from scheduling.rules import qualified
 
 WAVE_SIZE = 3
 
@@ -51,34 +53,45 @@ def _candidates(order: Order, limit: int) -> list[tuple[Teacher, list[int], bool
     favourites = {t.id for t in school.favourites}
     district_reach = get_district().max_radius_km
     box_lat, box_lon = box_degrees(school.lat, district_reach)
-    teachers = db.session.scalars(
-        db.select(Teacher).where(
-            Teacher.status == "live",
-            Teacher.lat.between(school.lat - box_lat, school.lat + box_lat),
-            Teacher.lon.between(school.lon - box_lon, school.lon + box_lon),
+    # Columns, not Teacher objects: hundreds of teachers are in the box for every order posted at the
+    # morning peak, and only the few the queue puts in front are loaded and checked against their bookings.
+    rows = [
+        row
+        for row in db.session.execute(
+            db.select(Teacher.id, Teacher.lat, Teacher.lon, Teacher.radius_km, Teacher.subjects, Teacher.levels,
+                      Teacher.availability).where(
+                Teacher.status == "live",
+                Teacher.lat.between(school.lat - box_lat, school.lat + box_lat),
+                Teacher.lon.between(school.lon - box_lon, school.lon + box_lon),
+            )
         )
-    ).all()
+        if row.id not in already and qualified(row.subjects, row.levels, order.subject, order.level)
+    ]  # fmt: skip
+    if not rows:
+        return []
+    reached, km = vectorised.within_reach(
+        np.array([r.lat for r in rows]), np.array([r.lon for r in rows]), school.lat, school.lon,
+        np.minimum(np.array([r.radius_km for r in rows]), district_reach),
+    )  # fmt: skip
     queue = []
-    for teacher in teachers:
-        if teacher.id in already or not qualified(teacher.subjects, teacher.levels, order.subject, order.level):
+    for row, ok, row_km in zip(rows, reached.tolist(), km.tolist(), strict=True):
+        if not ok:
             continue
-        km = distance_km((teacher.lat, teacher.lon), (school.lat, school.lon))
-        if not within_reach(km, teacher.radius_km, district_reach):
-            continue
-        windows = teacher.windows()
+        windows = windows_of(row.availability)
         upper = sum(within_availability(windows, s.date.weekday(), s.start_min, s.end_min) for s in future)
         if upper:
-            queue.append((teacher.id not in favourites, -upper, km, teacher.id, teacher, None))
+            queue.append((row.id not in favourites, -upper, row_km, row.id, None))
     heapq.heapify(queue)
     found = []
     while queue and len(found) < limit:
-        not_favourite, _, km, teacher_id, teacher, sessions = heapq.heappop(queue)
+        not_favourite, _, teacher_km, teacher_id, sessions = heapq.heappop(queue)
+        teacher = db.session.get(Teacher, teacher_id)
         if sessions is not None:  # checked exactly, and still in front
             found.append((teacher, [s.id for s in sessions], not not_favourite))
             continue
         sessions = claimable(teacher, order)
         if sessions:
-            heapq.heappush(queue, (not_favourite, -len(sessions), km, teacher_id, teacher, sessions))
+            heapq.heappush(queue, (not_favourite, -len(sessions), teacher_km, teacher_id, sessions))
     return found
 
 

@@ -30,4 +30,8 @@ class Teacher(db.Model):
 
     def windows(self) -> list[tuple[int, int, int]]:
         """Availability as (day, start minute, end minute) tuples for the scheduling rules."""
-        return [(w["day"], parse_hhmm(w["start"]), parse_hhmm(w["end"])) for w in self.availability]
+        return windows_of(self.availability)
+
+
+def windows_of(availability: list[dict]) -> list[tuple[int, int, int]]:
+    return [(w["day"], parse_hhmm(w["start"]), parse_hhmm(w["end"])) for w in availability]

@@ -7,6 +7,7 @@ from dispatch import workflow
 from dispatch.extensions import db
 from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession
+from scheduling.geo import distance_km
 from tests import factories as f
 from tests.factories import next_weekday
 
@@ -163,7 +164,7 @@ def test_the_lazy_ranking_is_the_ranking_of_checking_everyone(app, world):
     for teacher in db.session.scalars(db.select(Teacher)):
         sessions = claimable(teacher, order)
         if sessions:
-            km = offers_service.distance_km((teacher.lat, teacher.lon), (school.lat, school.lon))
+            km = distance_km((teacher.lat, teacher.lon), (school.lat, school.lon))
             everyone.append(((teacher.id not in favourites, -len(sessions), km), teacher.id, [s.id for s in sessions]))
     everyone.sort()
     assert len({len(ids) for _, _, ids in everyone}) > 1  # some bounds were loose: the laziness was tested
