@@ -277,14 +277,17 @@ def _sample_connected(**_kw):
 
 @events.quitting.add_listener
 def _write_results(environment, **_kw):
-    latencies = sorted(
-        (heard - posted_at[order]) * 1000 for order, wave, heard in offers_heard if wave == 1 and order in posted_at
-    )
+    series = sorted(
+        (posted_at[order], (heard - posted_at[order]) * 1000)
+        for order, wave, heard in offers_heard
+        if wave == 1 and order in posted_at
+    )  # (when the order was posted, ms to the phone): where in the run the slow ones were
+    latencies = sorted(ms for _, ms in series)
     with _lock:
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "journal.jsonl").write_text("".join(json.dumps(e) + "\n" for e in journal))
         (OUT / "push.json").write_text(json.dumps({
             "order_to_offer_ms": latencies, "phones": phone_state, "disconnects": disconnect_times,
             "reconnects": reconnect_times, "offers_heard": len(offers_heard), "orders_posted": len(posted_at),
-            "connected_series": connected_series,
+            "connected_series": connected_series, "order_to_offer_series": series,
         }))  # fmt: skip
