@@ -105,7 +105,10 @@ def create_app(config: type[Config] | Config) -> Flask:
         client_manager=_client_manager(app),
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
     )
+    from dispatch.live import pings
     from dispatch.live.capacity import LiveConnectionLimit
+
+    pings.install()  # one thread for every socket's pings (threading mode)
 
     # Outside Socket.IO's own middleware: a refused phone costs no socket, thread or query.
     app.wsgi_app = app.extensions["live_connection_limit"] = LiveConnectionLimit(

@@ -35,6 +35,8 @@ from bench.peak.district import build
 from deploy.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
+SLOW_PUSH_MS = 500  # issue 15's order-to-offer p99 target
+RECOVERY_TARGET_S = 10  # and its recovery target after each fault
 
 
 class Probe(threading.Thread):
@@ -178,6 +180,15 @@ def main() -> int:
             recovery["failed_probes"] = len(after)
             if args.fault == "redis":
                 recovery["resync_s"] = [round(s["resync"] - ended, 1) if s["resync"] else None for s in listeners]
+            # Push back to normal: the last order posted after the fault whose first offer took over
+            # SLOW_PUSH_MS to reach the phone, counted from the fault's end.
+            slow = [
+                posted for posted, ms in push.get("order_to_offer_series", []) if posted >= began and ms > SLOW_PUSH_MS
+            ]
+            recovery["push_slow_until_s"] = round(max(slow) - ended, 1) if slow else 0.0
+            outside = [ms for posted, ms in push.get("order_to_offer_series", [])
+                       if not began - 1 <= posted <= ended + RECOVERY_TARGET_S]  # fmt: skip
+            recovery["order_to_offer_p99_outside_ms"] = round(percentile(outside, 0.99) or 0)
             series = [(t, n) for t, n in push.get("connected_series", []) if began <= t <= began + 60]
             if series:
                 # Back when 99% of the phones are connected and stay so for the rest of the minute.

@@ -291,3 +291,30 @@ def test_phones_beyond_a_process_s_live_connections_are_refused_and_requests_sti
     finally:
         for phone in connected:
             phone.disconnect()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # about the server, not the database
+def test_a_phone_is_pinged_every_interval_by_the_process_s_one_ping_thread(servers, served_world):
+    """dispatch/live/pings.py in a real server: the pings keep coming, round after round, each after a pong."""
+    import socketio
+    from engineio import packet
+
+    server = servers(SOCKETIO_PING_INTERVAL="1")
+    phone = socketio.Client(reconnection=False)
+    pinged = threading.Semaphore(0)
+    receive = phone.eio._receive_packet
+
+    def spy(pkt):
+        if pkt.packet_type == packet.PING:
+            pinged.release()
+        return receive(pkt)
+
+    phone.eio._receive_packet = spy
+    phone.connect(server.url, auth={"token": served_world["tokens"]["user_t1"]}, transports=["websocket"],
+                  wait_timeout=10)  # fmt: skip
+    try:
+        for _ in range(4):
+            assert pinged.acquire(timeout=30)
+        assert phone.connected
+    finally:
+        phone.disconnect()
