@@ -8,6 +8,8 @@ from flask import Flask, send_from_directory
 
 from config import Config
 
+SOCKETIO_PATH = "socket.io"  # Socket.IO's own middleware and the live-connection cap both answer under it
+
 
 def create_app(config: type[Config] | Config) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
@@ -104,6 +106,7 @@ def create_app(config: type[Config] | Config) -> Flask:
         async_mode="threading",
         client_manager=_client_manager(app),
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
+        path=SOCKETIO_PATH,
     )
     from dispatch.live import pings
     from dispatch.live.capacity import LiveConnectionLimit
@@ -112,7 +115,7 @@ def create_app(config: type[Config] | Config) -> Flask:
 
     # Outside Socket.IO's own middleware: a refused phone costs no socket, thread or query.
     app.wsgi_app = app.extensions["live_connection_limit"] = LiveConnectionLimit(
-        app.wsgi_app, app.config["LIVE_CONNECTIONS_MAX"]
+        app.wsgi_app, app.config["LIVE_CONNECTIONS_MAX"], path=SOCKETIO_PATH
     )
 
     from dispatch import jobs

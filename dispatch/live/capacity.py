@@ -22,7 +22,8 @@ LOG_EVERY_SECONDS = 10.0
 
 
 class LiveConnectionLimit:
-    """WSGI middleware in front of Socket.IO: counts its requests in flight and refuses above `limit`."""
+    """WSGI middleware in front of Socket.IO: counts its requests in flight and refuses new sessions
+    above `limit`."""
 
     def __init__(self, app, limit: int, path: str = "socket.io", retry_after_seconds: int = 5):
         self.app = app
@@ -37,8 +38,11 @@ class LiveConnectionLimit:
     def __call__(self, environ, start_response):
         if not environ.get("PATH_INFO", "").startswith(self.prefix):
             return self.app(environ, start_response)
+        # Only a new session is refused: a long-polling session's next poll or post (it carries its sid)
+        # always passes, or the cap would drop sessions already made in favour of newcomers.
+        new_session = "sid=" not in environ.get("QUERY_STRING", "")
         with self._lock:
-            full = self.open >= self.limit
+            full = new_session and self.open >= self.limit
             if full:
                 self.refused += 1
             else:

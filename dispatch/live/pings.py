@@ -44,9 +44,12 @@ class PingScheduler:
         delay = sock.server.ping_interval * (1 - JITTER * self._rng.random())
         with self._wake:
             heapq.heappush(self._due, (self._clock() + delay, next(self._order), sock))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="engineio-pings", daemon=True)
-                self._thread.start()
+            if self._thread is None or not self._thread.is_alive():
+                # Started again if it ever stopped (or could not start: a process out of threads raises
+                # here, and the next socket's ping tries again): every ping of the process depends on it.
+                thread = threading.Thread(target=self._run, name="engineio-pings", daemon=True)
+                thread.start()
+                self._thread = thread
             if self._due[0][2] is sock:
                 self._wake.notify()
 
@@ -60,7 +63,10 @@ class PingScheduler:
                 while not self._due or self._due[0][0] > self._clock():
                     self._wake.wait(None if not self._due else self._due[0][0] - self._clock())
                 _, _, sock = heapq.heappop(self._due)
-            send_ping(sock)
+            try:
+                send_ping(sock)
+            except Exception:  # never let one socket stop every other socket's pings
+                log.exception("ping not sent")
 
 
 def send_ping(sock) -> None:

@@ -21,16 +21,17 @@ class HeldApp:
     def __call__(self, environ, start_response):
         if environ["PATH_INFO"] == "/socket.io/boom":
             raise OSError("the phone went away")
-        if environ["PATH_INFO"].startswith("/socket.io/"):
+        if environ["PATH_INFO"].startswith("/socket.io/") and "sid=" not in environ["QUERY_STRING"]:
             self.inside.release()
             self.release.wait(30)
         start_response("200 OK", [])
         return [b"ok"]
 
 
-def call(app, path):
+def call(app, path, query=""):
     status = {}
-    body = b"".join(app({"PATH_INFO": path}, lambda s, h: status.update(status=s, headers=dict(h))))
+    environ = {"PATH_INFO": path, "QUERY_STRING": query}
+    body = b"".join(app(environ, lambda s, h: status.update(status=s, headers=dict(h))))
     return status["status"], status["headers"], body
 
 
@@ -47,6 +48,8 @@ def test_sockets_beyond_the_limit_get_503_and_requests_pass_while_it_is_full():
     assert json.loads(body)["code"] == 503
     assert call(limit, "/api/v1/offers")[0] == "200 OK"  # not a socket: never counted, never refused
     assert limit.state() == {"open": 2, "max": 2, "refused": 1}
+    # A long-polling session made before it filled (its requests carry its sid) is never cut off.
+    assert call(limit, "/socket.io/", "EIO=4&transport=polling&sid=abc&t=1")[0] == "200 OK"
     inner.release.set()
     for t in holders:
         t.join(10)

@@ -79,3 +79,19 @@ def test_a_pong_schedules_the_next_ping_once(monkeypatch, answered):
     pings._schedule_ping(sock)
     assert scheduled == ([sock] if answered else [])
     assert sock.last_ping is None
+
+
+def test_the_ping_thread_is_started_again_if_it_ever_stopped():
+    scheduler = pings.PingScheduler()
+    first = FakeSocket()
+    scheduler.schedule(first)
+    assert first.pinged.wait(10)
+    scheduler._thread.join(0)  # (alive: waiting for the next ping)
+    dead = threading.Thread(target=lambda: None)
+    dead.start()
+    dead.join()
+    scheduler._thread = dead  # as if it had died
+    second = FakeSocket()
+    scheduler.schedule(second)
+    assert second.pinged.wait(10)
+    assert scheduler._thread is not dead and scheduler._thread.is_alive()
