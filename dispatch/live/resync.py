@@ -21,7 +21,7 @@ from dispatch.live.manager import LocalManager, RedisManager
 log = logging.getLogger(__name__)
 
 RESYNC_EVENT = "resync"
-RESYNC_FETCHES_PER_SECOND = 100  # per process: what one process serves beside its usual load
+RESYNC_FETCHES_PER_SECOND = 50  # per process: what one process serves beside its usual load
 RESYNC_SPREAD_MAX_SECONDS = 15.0
 
 
