@@ -38,7 +38,6 @@ def post_worker_init(worker):
     # and collections run less often.
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    gc.callbacks.append(_log_long_collections)
     clock.start(worker.wsgi)
 
 
