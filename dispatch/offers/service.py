@@ -233,7 +233,6 @@ def accept(teacher_id: int, offer_id: int) -> tuple[Offer, list[Moved]]:
     # waiting for the session; the winner waiting for their offers), a second each (bench/peak, PostgreSQL).
     offer = own_open_offer(teacher_id, offer_id, lock=False)
     _sessions, moves = book(teacher_id, offer.session_ids)
-    open_offers_of_order(offer.order_id)  # every open offer of the order, in id order (see `decline`)
     offer = own_open_offer(teacher_id, offer_id)  # now locked, and still open: the clock may not expire it
     moves.append(move(offer, Action.ACCEPT))
     offer.closed_at = district_now()
@@ -242,12 +241,6 @@ def accept(teacher_id: int, offer_id: int) -> tuple[Offer, list[Moved]]:
 
 
 def decline(teacher_id: int, offer_id: int, reason: str) -> tuple[Offer, Moved]:
-    # An answer locks every open offer of its order, in id order, before it changes its own: what follows
-    # (closing the rest as taken, the next wave) locks them all anyway, and an answer holding its own offer
-    # while waiting for a colleague's, who held theirs, was a deadlock. PostgreSQL broke each after a second
-    # (deadlock_timeout), holding up everything queued behind (bench/peak: 1-5 a run, order-to-offer 1.9 s).
-    offer = own_open_offer(teacher_id, offer_id, lock=False)
-    open_offers_of_order(offer.order_id)
     offer = own_open_offer(teacher_id, offer_id)
     moved = move(offer, Action.DECLINE)
     offer.decline_reason, offer.closed_at = reason, district_now()
