@@ -98,9 +98,6 @@ class PostgresCluster:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder}"
             f" -c max_connections={self.max_connections} -c shared_buffers=128MB"
-            # A deadlock left standing holds up everything queued behind it until the check runs (default
-            # 1 s); the service's transactions last tens of milliseconds.
-            " -c deadlock_timeout=200ms"
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
         return self
