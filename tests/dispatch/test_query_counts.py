@@ -1,6 +1,7 @@
 """The morning peak's hot requests read the database a fixed number of times, however many orders or
-teachers are around: each used to read rows one by one (bench/peak: GET /api/v1/orders/open made about
-400 queries for 30 open orders, the district row about 100 times)."""
+teachers are around: each used to read rows one by one (GET /api/v1/orders/open made 292 queries for
+30 open orders and 76 for 6 in the first test below; on the bench district it read the district row
+about 100 times a request)."""
 
 from __future__ import annotations
 
