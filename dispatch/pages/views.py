@@ -33,6 +33,7 @@ from dispatch.pages.i18n import supported
 from dispatch.pages.student import rating_url
 from dispatch.pages.timetable import timetable
 from dispatch.schools.models import School
+from dispatch.sqlite import writing
 from dispatch.teachers.models import Teacher
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/static/pages")
@@ -252,12 +253,17 @@ def rating_card(session_id: int):
     session = db.session.get(LessonSession, session_id)
     if session is None or session.order.school_id != current_user.school_id:
         abort(404)
-    try:
-        code, valid_until = workflow.rating_code(current_user, session_id)  # a started, checked-in lesson is held
-    except Conflict:
-        db.session.rollback()
-        return render_template("pages/rating_card.html", session=session, code=None, svg=None, url=None), 409
-    db.session.commit()
+    # A GET that writes (the lesson is held, the code made): on SQLite its reads so far began a deferred
+    # transaction, and the service's clock committing before this write made it fail at once with
+    # "database is locked" (a CI run's browser test). Begun again, taking the write lock first.
+    db.session.rollback()
+    with writing():
+        try:
+            code, valid_until = workflow.rating_code(current_user, session_id)  # a started, checked-in lesson is held
+        except Conflict:
+            db.session.rollback()
+            return render_template("pages/rating_card.html", session=session, code=None, svg=None, url=None), 409
+        db.session.commit()
     url = rating_url(code)
     return render_template(
         "pages/rating_card.html", session=session, code=code, valid_until=valid_until, url=url, svg=qr_svg(url)
