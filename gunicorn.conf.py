@@ -39,22 +39,3 @@ def post_worker_init(worker):
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
     clock.start(worker.wsgi)
-
-
-_collection_started: list[float] = []
-
-
-def _log_long_collections(phase, info):
-    """A collection holds the GIL: every request and push of the process waits. Say so when one is long."""
-    import logging
-    import time
-
-    if phase == "start":
-        _collection_started[:] = [time.perf_counter()]
-    elif _collection_started:
-        took = time.perf_counter() - _collection_started[0]
-        if took >= 0.05:
-            logging.getLogger("gunicorn.error").warning(
-                "gc: generation %d took %.0f ms (%d objects collected)", info["generation"], took * 1000,
-                info["collected"],
-            )  # fmt: skip
