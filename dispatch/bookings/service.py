@@ -185,9 +185,8 @@ def claimable(
     future = open_future_sessions(order)
     if not future:
         return []
-    if blocked_by is None:
-        blocked_by = {school.npsn} if teacher.id in {t.id for t in school.blocked} else set()
-    if school.npsn in blocked_by:
+    blocked = school.npsn in blocked_by if blocked_by is not None else teacher.id in {t.id for t in school.blocked}
+    if blocked:
         return []
     booked = list(booked) if booked is not None else _booked_sessions(teacher.id, [s.date for s in future])
     chosen = []
