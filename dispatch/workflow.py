@@ -173,7 +173,7 @@ def decline_offer(teacher_id: int, offer_id: int, reason: str) -> Offer:
 
 def claim_order(teacher_id: int, order_id: int, session_ids: list[int] | None) -> tuple[Order, list[LessonSession]]:
     """Self-service: book the order's sessions the teacher can take (or the ones named), all or none."""
-    order = db.session.get(Order, order_id)
+    order = orders.lock_order(order_id)  # before the teacher and the sessions (`lock_order`)
     if order is None:
         raise NotFound(f"No order {order_id}.")
     if not district.kecamatan_live(order.school.kecamatan_code):
@@ -240,6 +240,7 @@ def offer_plan(groups: dict[tuple[int, int], list[int]]) -> int:
     for them that still need a teacher (read in this transaction: one booked since the plan was made is
     left out), made like any wave's. Returns the number of offers. The caller commits."""
     timeout = get_district().offer_timeout_min
+    orders.lock_orders([order_id for order_id, _teacher in groups], skip_locked=False)  # before their sessions
     ids = [s for session_ids in groups.values() for s in session_ids]
     still = set(
         db.session.scalars(

@@ -38,6 +38,7 @@ from dispatch.lifecycle import (
     target,
 )
 from dispatch.orders.models import LessonSession, Order
+from dispatch.orders.service import lock_order
 from dispatch.schools.models import School, school_blocked
 from dispatch.teachers.models import Teacher
 from scheduling import Slot, clashes, week_of, within_availability
@@ -244,6 +245,9 @@ def withdraw(teacher_id: int, session_id: int, reason: str) -> tuple[LessonSessi
 
     Withdrawing within the district's late-withdrawal hours of the lesson is recorded as late,
     which shows beside the teacher's ratings."""
+    order_id = db.session.scalar(db.select(LessonSession.order_id).where(LessonSession.id == session_id))
+    if order_id is not None:
+        lock_order(order_id)  # before the session: its next wave locks the order's offers (`lock_order`)
     session = db.session.get(LessonSession, session_id, with_for_update=True, populate_existing=True)
     if session is None or session.teacher_id != teacher_id:
         raise NotFound(f"No booked session {session_id} of yours.")

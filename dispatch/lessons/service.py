@@ -12,6 +12,7 @@ from dispatch.exceptions import Conflict, Forbidden, Invalid, NotFound
 from dispatch.extensions import db
 from dispatch.lifecycle import FILLED, TAUGHT_OR_TO_TEACH, Action, Moved, SessionStatus, allowed, move
 from dispatch.orders.models import LessonSession, Order
+from dispatch.orders.service import sessions_in_lockable_orders
 from dispatch.schools.models import School
 from scheduling import at
 from scheduling.geo import distance_km
@@ -150,16 +151,15 @@ def due_no_shows(now: datetime, limit: int) -> list[Moved]:
     """Booked lessons with no check-in by their start + the district's grace time are no-shows (at most
     `limit`, the clock's batch)."""
     grace = timedelta(minutes=get_district().checkin_grace_min)
-    booked = db.session.scalars(
-        db.select(LessonSession)
-        .where(
+    booked = sessions_in_lockable_orders(
+        [
             LessonSession.status == SessionStatus.BOOKED,
             LessonSession.checked_in_at.is_(None),
             LessonSession.started_by(now - grace),
-        )
-        .order_by(LessonSession.id)
-        .limit(limit)
-    ).all()
+        ],
+        [LessonSession.id],
+        limit,
+    )
     moves = []
     for session in booked:
         if session.starts_at + grace <= now:

@@ -29,6 +29,10 @@ class Outbox:
         self.closed_offers: dict[int, tuple[int, str]] = {}  # offer id -> (teacher id, reason)
         self.orders: set[int] = set()
         self.ready: list[tuple[str, object, str]] = []  # (event, data, room), emitted after commit
+        # What the transaction changed, held until it ends: the session's identity map is weak, and an
+        # order or offer nobody else holds any more would be read again to be announced (how often
+        # depended on when the garbage collector ran).
+        self.held: list[object] = []
 
 
 def _outbox(session: Session) -> Outbox:
@@ -58,6 +62,7 @@ def _after_flush(session: Session, _context) -> None:
         return
     box = _outbox(session)
     for obj in chain(session.new, session.dirty):
+        box.held.append(obj)
         if isinstance(obj, LessonSession):
             if obj.order_id is not None:
                 box.orders.add(obj.order_id)

@@ -22,6 +22,7 @@ from dispatch.extensions import db
 from dispatch.lifecycle import Action, Moved, OfferStatus, OrderStatus, SessionStatus, move
 from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession, Order
+from dispatch.orders.service import lock_order, lock_orders
 from dispatch.schools.models import School
 from dispatch.teachers.models import Teacher, windows_of
 from scheduling import vectorised, within_availability
@@ -146,9 +147,11 @@ def send_wave(order: Order) -> tuple[list[Offer], list[Moved]]:
 
 
 def open_offers_of_order(order_id: int) -> list[Offer]:
-    # Locked, and re-read once locked: a teacher declining one of them at this moment holds its row, and
-    # closing it as taken after that decline committed would overwrite the acknowledged decline
-    # (bench/peak's audit caught it under load). On PostgreSQL the lock waits, then the row no longer matches.
+    # The order first (`lock_order`'s lock order; the callers at the peak hold it already, so this waits
+    # for nothing there). The offers locked, and re-read once locked: a teacher declining one of them at
+    # this moment holds its row, and closing it as taken after that decline committed would overwrite the
+    # acknowledged decline (bench/peak's audit caught it under load).
+    db.session.execute(db.select(Order.id).where(Order.id == order_id).with_for_update(key_share=True))
     return db.session.scalars(
         db.select(Offer)
         .where(Offer.order_id == order_id, Offer.status == OfferStatus.OPEN)
@@ -228,10 +231,10 @@ def own_open_offer(teacher_id: int, offer_id: int, lock: bool = True) -> Offer:
 
 def accept(teacher_id: int, offer_id: int) -> tuple[Offer, list[Moved]]:
     """Book the offer's sessions (all or none, BookingRefused otherwise) and mark the offer accepted."""
-    # The sessions are locked before the offer, as every booking locks sessions before it closes the offers
-    # holding them: 50 colleagues accepting at once otherwise deadlocked in turn (each holding its offer,
-    # waiting for the session; the winner waiting for their offers), a second each (bench/peak, PostgreSQL).
+    # Locks in `lock_order`'s order: the order, the teacher and the sessions (in `book`), then the offer.
+    # 50 colleagues accepting at once deadlocked in turn when each held its offer first (bench/peak).
     offer = own_open_offer(teacher_id, offer_id, lock=False)
+    lock_order(offer.order_id)  # answers to one order queue here, holding nothing else yet
     _sessions, moves = book(teacher_id, offer.session_ids)
     offer = own_open_offer(teacher_id, offer_id)  # now locked, and still open: the clock may not expire it
     moves.append(move(offer, Action.ACCEPT))
@@ -241,6 +244,7 @@ def accept(teacher_id: int, offer_id: int) -> tuple[Offer, list[Moved]]:
 
 
 def decline(teacher_id: int, offer_id: int, reason: str) -> tuple[Offer, Moved]:
+    lock_order(own_open_offer(teacher_id, offer_id, lock=False).order_id)  # before the offer (`lock_order`)
     offer = own_open_offer(teacher_id, offer_id)
     moved = move(offer, Action.DECLINE)
     offer.decline_reason, offer.closed_at = reason, district_now()
@@ -251,12 +255,17 @@ def decline(teacher_id: int, offer_id: int, reason: str) -> tuple[Offer, Moved]:
 def expire_due_offers(limit: int) -> list[Moved]:
     """Offers past their time close as expired, at most `limit`. The caller settles the follow-ups and commits."""
     now = district_now()
+    due = Offer.status == OfferStatus.OPEN, Offer.expires_at <= now
+    order_ids = db.session.scalars(db.select(Offer.order_id).where(*due).order_by(Offer.id).limit(limit)).all()
+    # Their orders first (`lock_order`), skipping one being answered right now: its offers wait for the next round.
+    locked = lock_orders(order_ids, skip_locked=True)
     due = db.session.scalars(
         db.select(Offer)
-        .where(Offer.status == OfferStatus.OPEN, Offer.expires_at <= now)
+        .where(*due, Offer.order_id.in_(locked))
         .order_by(Offer.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)  # an offer being accepted right now is left to its answer
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
     ).all()
     moves = []
     for offer in due:
@@ -273,7 +282,7 @@ def orders_due_next_wave(limit: int) -> list[Order]:
         .where(Order.next_wave_at <= district_now())
         .order_by(Order.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(key_share=True, skip_locked=True)
     ).all()
     for order in due:
         order.next_wave_at = None

@@ -115,6 +115,51 @@ def visible_orders(user: User, status: str | None = None, school_id: str | None 
     return query
 
 
+def lock_order(order_id: int) -> Order | None:
+    """The order, its row locked for this transaction and read afresh (its sessions too).
+
+    The lock order every write that moves an order's sessions or offers follows (PostgreSQL; SQLite
+    serialises writers at BEGIN): the order, then the teacher, then the sessions, then the offers.
+    Answers to one order's offers (an accept and a decline, each holding its own offer and then locking
+    the others) otherwise deadlocked, a second each, at the morning peak (bench/peak); and a wave built
+    beside a booking in progress could offer a session that was being booked. NO KEY UPDATE: a new
+    offer or session referring to the order (a foreign key's KEY SHARE) need not wait for it.
+    """
+    order = db.session.get(Order, order_id, with_for_update={"key_share": True}, populate_existing=True)
+    if order is not None:
+        db.session.expire(order, ["sessions"])
+    return order
+
+
+def lock_orders(order_ids, skip_locked: bool) -> list[int]:
+    """Lock several orders in id order (`lock_order`); the ids locked. With `skip_locked`, those another
+    transaction holds are left out (the clock: an order being answered now waits for its next round)."""
+    if not order_ids:
+        return []
+    return list(
+        db.session.scalars(
+            db.select(Order.id)
+            .where(Order.id.in_(sorted(set(order_ids))))
+            .order_by(Order.id)
+            .with_for_update(key_share=True, skip_locked=skip_locked)
+        )
+    )
+
+
+def sessions_in_lockable_orders(where, order_by, limit: int) -> list[LessonSession]:
+    """The clock's batch of sessions (at most `limit`) from the orders it could lock, read once locked:
+    its follow-ups lock their orders' offers, so the orders come first (`lock_order`)."""
+    order_ids = db.session.scalars(db.select(LessonSession.order_id).where(*where).order_by(*order_by).limit(limit))
+    locked = lock_orders(order_ids.all(), skip_locked=True)
+    return db.session.scalars(
+        db.select(LessonSession)
+        .where(*where, LessonSession.order_id.in_(locked))
+        .order_by(*order_by)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def order_for(user: User, order_id: int) -> Order:
     """The order, if the caller may see it; someone else's is a 404, as if it did not exist."""
     order = db.session.get(Order, order_id)
@@ -151,12 +196,11 @@ def cancel_order(user: User, order_id: int) -> tuple[Order, list[Moved]]:
 def expire_started_unfilled(now, limit: int) -> list[Moved]:
     """Sessions that started with nobody to teach them expire, at most `limit` of them (the clock's batch:
     a backlog is worked off over its rounds, each a short transaction). The caller settles and commits."""
-    due = db.session.scalars(
-        db.select(LessonSession)
-        .where(LessonSession.status.in_(UNFILLED), LessonSession.started_by(now))
-        .order_by(LessonSession.date, LessonSession.start_min, LessonSession.id)
-        .limit(limit)
-    ).all()
+    due = sessions_in_lockable_orders(
+        [LessonSession.status.in_(UNFILLED), LessonSession.started_by(now)],
+        [LessonSession.date, LessonSession.start_min, LessonSession.id],
+        limit,
+    )
     moves = [move(s, Action.EXPIRE) for s in due if s.starts_at <= now]
     db.session.flush()
     return moves
