@@ -9,8 +9,8 @@ connection, as a request in progress would, and watches what the service waits f
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
