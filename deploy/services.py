@@ -98,6 +98,9 @@ class PostgresCluster:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder}"
             f" -c max_connections={self.max_connections} -c shared_buffers=128MB"
+            # A lock waited on for over deadlock_timeout (1 s) is logged with who holds it: what to read
+            # first when requests slow down under load (bench/peak counts these lines).
+            " -c log_lock_waits=on"
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
         return self

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import requests
+import sqlalchemy as sa
 
 from bench.peak import audit as auditing
 from bench.peak.district import build
@@ -113,6 +114,28 @@ def read_stats(csv: Path) -> list[dict]:
         return list(csvlib.DictReader(f))
 
 
+def machine_speed_s() -> float:
+    """Seconds for a fixed pure-Python loop (the best of 3): the machines these runs share differ by 2-3x
+    from day to day (2.0-3.0 s on 2026-11-28), so a run is read beside the speed it had."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best * 5, 2)  # as for 10M iterations
+
+
+def database_sessions(url: str) -> int:
+    """Connections PostgreSQL has accepted since it started (each a new backend process)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text("select sum(sessions) from pg_stat_database")).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fault", default="none", choices=["none", "kill-web", "redis", "postgres"])
@@ -150,7 +173,9 @@ def main() -> int:
         env = {**os.environ, "PEAK_DATA": str(out / "district.json"), "PEAK_OUT": str(out),
                "PEAK_AFTERNOON_AT": str(60 * args.minutes * 0.6), "PEAK_PHONES": str(args.phones),
                "PEAK_SCHOOLS": str(args.schools), "PEAK_STUDENTS": str(args.students)}  # fmt: skip
+        speed = machine_speed_s()
         load_before = os.getloadavg()
+        sessions_before = database_sessions(stack.database_url)
         locust = subprocess.Popen(
             [str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "bench" / "peak" / "locustfile.py"),
              "--headless", "-u", str(users), "-r", str(args.spawn_rate), "--run-time", f"{run_seconds}s",
@@ -167,6 +192,7 @@ def main() -> int:
             fault_window = inject(args.fault, stack, args.outage)
         load_during = os.getloadavg()
         locust.wait(run_seconds + 300)
+        sessions_opened = database_sessions(stack.database_url) - sessions_before
         probe.done.set()
         stack.wait_healthy(120)
         push = json.loads((out / "push.json").read_text())
@@ -199,6 +225,7 @@ def main() -> int:
         latencies = push["order_to_offer_ms"]
         summary = {
             "fault": args.fault, "machine": f"{platform.node()} {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d %H:%M"),
+            "python_10m_loop_s": speed, "database_sessions_opened": sessions_opened,
             "load_before": [round(x, 2) for x in load_before], "load_during": [round(x, 2) for x in load_during],
             "phones": push["phones"], "orders_posted": push["orders_posted"], "offers_heard": push["offers_heard"],
             "order_to_offer_ms": {"n": len(latencies), "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
@@ -208,9 +235,6 @@ def main() -> int:
             "recovery": recovery, "audit": {k: len(v) for k, v in problems.items()}, "audit_sample": {k: v[:5] for k, v in problems.items() if v},
             "acknowledged_writes": len(journal),
         }  # fmt: skip
-        (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
-        print_table(summary, out)
-        return 0 if not any(problems.values()) else 1
     finally:
         if probe:
             probe.done.set()
@@ -221,11 +245,20 @@ def main() -> int:
             if log.exists():
                 shutil.copy(log, out / log.name)
         shutil.rmtree(folder, ignore_errors=True)
+    postgres_log = (out / stack.pg.log.name).read_text(errors="replace") if (out / stack.pg.log.name).exists() else ""
+    summary["deadlocks"] = postgres_log.count("deadlock detected")
+    summary["lock_waits_over_1s"] = postgres_log.count("still waiting for")  # log_lock_waits (deploy/services.py)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    print_table(summary, out)
+    return 0 if not any(problems.values()) else 1
 
 
 def print_table(summary: dict, out: Path) -> None:
     print(f"\nfault: {summary['fault']}   {summary['machine']}   {summary['date']}   load before "
           f"{summary['load_before']} during {summary['load_during']}")  # fmt: skip
+    print(f"machine speed: 10M-iteration Python loop {summary['python_10m_loop_s']} s   database sessions opened "
+          f"{summary['database_sessions_opened']}   deadlocks {summary['deadlocks']}   lock waits over 1 s "
+          f"{summary['lock_waits_over_1s']}")  # fmt: skip
     print(f"phones: {summary['phones']}")
     o2o = summary["order_to_offer_ms"]
     print(f"order->offer (wave 1, {o2o['n']} offers): p50 {o2o['p50']:.0f} ms  p99 {o2o['p99']:.0f} ms  max {o2o['max']:.0f} ms"
