@@ -62,12 +62,9 @@ class Config:
     # keeps DB_POOL_SIZE and opens up to DB_MAX_OVERFLOW more at the peak; a request waits at most
     # DB_POOL_TIMEOUT seconds for one (a database that is down fails at once; this wait is only for
     # a busy one: at 5 s the morning peak on 2 cores shed a few requests as 503, bench/peak).
-    # The pool keeps what the peak uses: a connection beyond DB_POOL_SIZE is closed when it is given back,
-    # and with 10 kept the peak opened about 40 new PostgreSQL backends a second (a fork, and cold catalog
-    # caches for its first queries), on the cores the requests needed.
     # PostgreSQL's max_connections must cover every process's total.
-    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 25)
-    DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 10)
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
+    DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 20)
     DB_POOL_TIMEOUT = _env_float("DB_POOL_TIMEOUT", 20.0)
     DB_CONNECT_TIMEOUT = _env_int("DB_CONNECT_TIMEOUT", 3)  # seconds (libpq: 2 at least)
     # Per statement, and for a transaction left idle (a stuck thread must not hold a teacher's row lock).
