@@ -34,6 +34,13 @@ COUNTS = {name: int(os.environ.get(f"PEAK_{name.upper()}", default)) for name, d
           (("phones", 1500), ("schools", 60), ("students", 100), ("dashboards", 2))}  # fmt: skip
 STARTED = time.time()
 
+
+def _wait(name: str, default: str):
+    """A user's pause between tasks, "low,high" seconds, from PEAK_<NAME>_WAIT (run.py's --profile)."""
+    low, high = (float(x) for x in os.environ.get(f"PEAK_{name}_WAIT", default).split(","))
+    return between(low, high)
+
+
 TEACHER_TOKENS = list(DATA["teachers"].items())
 _next_teacher = iter(range(10**9))
 _next_school = iter(range(10**9))
@@ -199,7 +206,7 @@ class School(HttpUser):
     """A school operator in the morning rush: urgent orders, now and then a weekly one."""
 
     fixed_count = COUNTS["schools"]
-    wait_time = between(3, 8)
+    wait_time = _wait("SCHOOL", "3,8")
 
     def on_start(self):
         school = DATA["schools"][next(_next_school) % len(DATA["schools"])]
@@ -248,7 +255,7 @@ class Student(HttpUser):
     """After school: students rating yesterday's lessons in a burst, each phone once per lesson."""
 
     fixed_count = COUNTS["students"]
-    wait_time = between(0.5, 2)
+    wait_time = _wait("STUDENT", "0.5,2")
 
     @task
     def rate(self):

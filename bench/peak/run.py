@@ -1,7 +1,8 @@
 """The morning and afternoon peaks against the production deployment on this machine, with a fault in
 the middle, then the audit.
 
-    .venv/bin/python -m bench.peak.run [--fault none|kill-web|redis|postgres] [--phones 1500] [--minutes 3]
+    .venv/bin/python -m bench.peak.run [--fault none|kill-web|redis|postgres] [--profile design|stress]
+        [--phones 1500] [--minutes 3]
 
 Starts its own PostgreSQL cluster and Redis (deploy/services.py, free ports: never the machine's shared
 5432 / 6379), deploy/run with 2 web processes and the job worker(s), the district (bench/peak/district.py),
@@ -136,6 +137,19 @@ def database_sessions(url: str) -> int:
         engine.dispose()
 
 
+# How hard the schools and students push (each user's pause between tasks, seconds). "design": the
+# issue's morning, hundreds of schools posting urgent orders between 06:30 and 07:15 (Bungo's ~500
+# schools posting two each is 0.37 orders a second over the 45 minutes; three times that for the
+# first quarter hour: about 1 a second), and thousands of students rating after school (3,000 in half
+# an hour, three times that at its start: 5 a second). "stress": what this benchmark ran before
+# 2026-11-28, 60 schools each posting every 3-8 s (up to 11 orders a second) and 100 students rating
+# every 0.5-2 s (up to 80 a second).
+PROFILES = {
+    "design": {"PEAK_SCHOOL_WAIT": "40,80", "PEAK_STUDENT_WAIT": "10,30"},
+    "stress": {"PEAK_SCHOOL_WAIT": "3,8", "PEAK_STUDENT_WAIT": "0.5,2"},
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fault", default="none", choices=["none", "kill-web", "redis", "postgres"])
@@ -146,6 +160,7 @@ def main() -> int:
     parser.add_argument("--outage", type=float, default=5.0, help="seconds Redis or PostgreSQL stays down")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("PEAK_WORKERS", "1")))
     parser.add_argument("--spawn-rate", type=float, default=60)
+    parser.add_argument("--profile", default="design", choices=sorted(PROFILES))
     parser.add_argument("--out", default=str(ROOT / "bench" / "peak" / "out"))
     args = parser.parse_args()
     out = Path(args.out) / args.fault
@@ -172,7 +187,7 @@ def main() -> int:
         run_seconds = int(spawn_seconds + 60 * args.minutes + 10)
         env = {**os.environ, "PEAK_DATA": str(out / "district.json"), "PEAK_OUT": str(out),
                "PEAK_AFTERNOON_AT": str(60 * args.minutes * 0.6), "PEAK_PHONES": str(args.phones),
-               "PEAK_SCHOOLS": str(args.schools), "PEAK_STUDENTS": str(args.students)}  # fmt: skip
+               "PEAK_SCHOOLS": str(args.schools), "PEAK_STUDENTS": str(args.students), **PROFILES[args.profile]}  # fmt: skip
         speed = machine_speed_s()
         load_before = os.getloadavg()
         sessions_before = database_sessions(stack.database_url)
@@ -224,7 +239,7 @@ def main() -> int:
         stats = read_stats(out / "locust_stats.csv")
         latencies = push["order_to_offer_ms"]
         summary = {
-            "fault": args.fault, "machine": f"{platform.node()} {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d %H:%M"),
+            "fault": args.fault, "profile": args.profile, "machine": f"{platform.node()} {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d %H:%M"),
             "python_10m_loop_s": speed, "database_sessions_opened": sessions_opened,
             "load_before": [round(x, 2) for x in load_before], "load_during": [round(x, 2) for x in load_during],
             "phones": push["phones"], "orders_posted": push["orders_posted"], "offers_heard": push["offers_heard"],
@@ -254,7 +269,7 @@ def main() -> int:
 
 
 def print_table(summary: dict, out: Path) -> None:
-    print(f"\nfault: {summary['fault']}   {summary['machine']}   {summary['date']}   load before "
+    print(f"\nfault: {summary['fault']}   profile: {summary['profile']}   {summary['machine']}   {summary['date']}   load before "
           f"{summary['load_before']} during {summary['load_during']}")  # fmt: skip
     print(f"machine speed: 10M-iteration Python loop {summary['python_10m_loop_s']} s   database sessions opened "
           f"{summary['database_sessions_opened']}   deadlocks {summary['deadlocks']}   lock waits over 1 s "
