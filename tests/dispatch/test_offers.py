@@ -145,10 +145,14 @@ def test_the_lazy_ranking_is_the_ranking_of_checking_everyone(app, world):
                                               for m in (450, 540, 630)])  # fmt: skip
     busy = f.order(world.school_b, sessions=[Session(date=day, start_min=m, end_min=m + 80, periods=2, status="booked")
                                              for m in (450, 540, 630)])  # fmt: skip
+    # Near misses of the order's MTK / SMP too: the search narrows by subject and level as text first.
+    subjects = [["MTK", "IPA"], ["MTK"], ["IPA", "MTK"], ["MTK2"], ["XMTK"], ["IPA"], ["mtk"]]
+    levels = [["SMP"], ["SD", "SMP"], ["SMP", "SMA"], ["SMPX"], ["SD"]]
     for i in range(30):
         teacher = f.teacher(
-            name=f"Guru {i}", lat=-1.49 + rng.uniform(-0.05, 0.05), lon=102.10 + rng.uniform(-0.05, 0.05)
-        )
+            name=f"Guru {i}", lat=-1.49 + rng.uniform(-0.05, 0.05), lon=102.10 + rng.uniform(-0.05, 0.05),
+            subjects=subjects[i % len(subjects)] if i % 2 else ["MTK"], levels=levels[i % len(levels)] if i % 3 else ["SMP"],
+        )  # fmt: skip
         if i % 3 == 0:  # busy elsewhere for one or two of the order's hours: fewer sessions than the bound says
             for s in busy.sessions[: 1 + i % 2]:
                 if s.teacher_id is None:
@@ -168,6 +172,7 @@ def test_the_lazy_ranking_is_the_ranking_of_checking_everyone(app, world):
             everyone.append(((teacher.id not in favourites, -len(sessions), km), teacher.id, [s.id for s in sessions]))
     everyone.sort()
     assert len({len(ids) for _, _, ids in everyone}) > 1  # some bounds were loose: the laziness was tested
+    assert 5 < len(everyone) < 25  # some were not qualified: the narrowing by text was tested
     lazy = offers_service._candidates(order, limit=len(everyone) + 5)
     assert [(t.id, ids) for t, ids, _ in lazy] == [(tid, ids) for _, tid, ids in everyone]
     assert [t.id for t, _, _ in offers_service._candidates(order, limit=3)] == [tid for _, tid, _ in everyone[:3]]
