@@ -13,6 +13,7 @@ import heapq
 from datetime import timedelta
 
 import numpy as np
+import sqlalchemy as sa
 
 from dispatch.bookings.models import Withdrawal
 from dispatch.bookings.service import book, claimable, open_future_sessions
