@@ -50,6 +50,14 @@ def _offered_order(app, teachers: int):
         return order.id, order.sessions[0].id, [(t.id, o.id) for t, o in zip(offered, offers, strict=True)]
 
 
+def _claimer(app) -> int:
+    """A teacher who can take the order too (to claim it)."""
+    with app.app_context():
+        teacher_id = f.teacher(name="Guru Cepat", lon=102.105).id
+        db.session.commit()
+        return teacher_id
+
+
 def _in_thread(app, work, outcome: dict, name: str) -> threading.Thread:
     def run():
         with app.app_context():
@@ -121,9 +129,7 @@ def test_an_accept_and_a_decline_on_one_order_wait_for_the_order_holding_nothing
 
 def test_a_wave_after_a_decline_does_not_offer_a_session_being_booked(pg_app):
     order_id, session_id, ((declining, decline_id),) = _offered_order(pg_app, 1)
-    with pg_app.app_context():
-        claimer = f.teacher(name="Guru Cepat", lon=102.105).id
-        db.session.commit()
+    claimer = _claimer(pg_app)
     engine = sa.create_engine(pg_app.config["SQLALCHEMY_DATABASE_URI"])
     outcome: dict = {}
     # A claim in progress: the order held, its session booked, not yet committed.
@@ -142,9 +148,7 @@ def test_a_wave_after_a_decline_does_not_offer_a_session_being_booked(pg_app):
 
 def test_a_claim_waits_for_the_order_before_it_books(pg_app):
     order_id, session_id, ((offered_to, offer_id),) = _offered_order(pg_app, 1)
-    with pg_app.app_context():
-        claimer = f.teacher(name="Guru Cepat", lon=102.105).id
-        db.session.commit()
+    claimer = _claimer(pg_app)
     engine = sa.create_engine(pg_app.config["SQLALCHEMY_DATABASE_URI"])
     outcome: dict = {}
     with _holding_order(engine, order_id):
