@@ -21,6 +21,7 @@ from dispatch.district.service import district_now
 from dispatch.extensions import db
 from dispatch.orders.models import LessonSession
 from dispatch.schools.models import School
+from dispatch.sqlite import writing
 from dispatch.teachers.models import Teacher
 from tests.browser import SCREENSHOTS
 from tests.dispatch.test_live_server import bearer, post_urgent_order
@@ -39,7 +40,7 @@ def district(shared_app, served_world):
     hour = datetime.now(UTC).hour
     shift = (12 - hour + 12) % 24 - 12  # local hour near noon
     zone = f"Etc/GMT{'-' if shift >= 0 else '+'}{abs(shift)}"  # Etc/GMT-7 is UTC+7
-    with shared_app.app_context():
+    with shared_app.app_context(), writing():
         db.session.scalar(db.select(District)).timezone = zone
         school = db.session.get(School, served_world["school_a"])
         school.name, school.kecamatan_code, school.address = (
@@ -166,7 +167,9 @@ def test_the_whole_loop_from_the_order_form_to_the_teachers_ratings(
     # minutes are no test: the lesson is moved to have begun a minute ago, then the teacher checks in.
     t.wait_for_selector("#soon [data-checkin]", timeout=10_000)
     teacher.look("teacher-lesson-soon")
-    with shared_app.app_context():
+    # (writing(): the test's own write takes SQLite's write lock first and waits its turn behind the server's;
+    # a read that turned into a write would fail at once if the server had written since: dispatch/sqlite.py.)
+    with shared_app.app_context(), writing():
         lesson = db.session.scalar(sa.select(LessonSession).where(LessonSession.order_id == order_id))
         begun = district_now() - timedelta(minutes=1)
         lesson.start_min = begun.hour * 60 + begun.minute
@@ -200,7 +203,7 @@ def test_the_whole_loop_from_the_order_form_to_the_teachers_ratings(
     school.look("school-rating-card")
 
     # Time passes: the lesson has begun (moved 15 minutes earlier rather than waiting), so its code works.
-    with shared_app.app_context():
+    with shared_app.app_context(), writing():
         lesson = db.session.get(LessonSession, session_id)
         lesson.start_min -= 15
         db.session.commit()
