@@ -1,22 +1,33 @@
-"""Live push through Redis that comes back by itself, and tells phones to catch up when it does.
+"""Live push through Redis that comes back by itself, and tells only the phones that missed something.
 
 While Redis is down, events still reach the phones connected to the process that made them
 (python-socketio delivers locally before publishing), but the other processes hear nothing:
 their listeners lost the subscription. python-socketio retries the subscription after 1, 2, 4 …
 60 s, so after a long outage live push could stay off for a minute after Redis returned. Here the
-listener retries every RESUBSCRIBE_SECONDS (a refused connection costs nothing), and once it is
-subscribed again it sends `resync` to every phone connected to this process: whatever was missed
-meanwhile, the phone fetches as it does on reconnect (`GET /api/v1/offers`, its orders), at a random
-moment within the event's `spread_seconds`.
-Nothing is lost from the database; only the push paused.
+listener retries every RESUBSCRIBE_SECONDS (a refused connection costs nothing).
+
+What the other processes' phones missed, the publishing process knows: the rooms of the events it
+could not publish. From the moment it sees Redis fail (a failed publish, or its own subscription
+lost) until every process has surely resubscribed (GRACE after it sees Redis back: each retries
+every RESUBSCRIBE_SECONDS), it records the rooms of everything it emits. Then it publishes one
+`resync` to those rooms; the phones in them fetch `GET /api/v1/offers` (as on reconnect) at a
+random moment within `spread_seconds`. A socket close (a password change) that could not be
+published is published again. The phones in no such room are left alone: telling all 1,500 to
+fetch at once overloaded two cores for 20 s (bench/peak, Redis fault, 2026-11-28).
+
+A process that published nothing while Redis was down and has no listener (the job worker) cannot
+tell that Redis restarted: an event it publishes in the second before the others resubscribe can be
+missed; their phones catch up on their next reconnect or resync. Nothing is lost from the database;
+only the push paused.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
-from dispatch.live.manager import LocalManager, RedisManager
+from dispatch.live.manager import END_SESSIONS_EVENT, LocalManager, RedisManager
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +36,61 @@ RESYNC_FETCHES_PER_SECOND = 50  # per process: what one process serves beside it
 RESYNC_SPREAD_MAX_SECONDS = 15.0
 
 
+def resync_spread(phones: int) -> float:
+    """Seconds over which `phones` fetches are spread, so a process's phones do not all ask at once."""
+    return min(RESYNC_SPREAD_MAX_SECONDS, max(1.0, phones / RESYNC_FETCHES_PER_SECOND))
+
+
+class MissedRooms:
+    """The rooms whose members on other processes may have missed this process's events."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.recording = False  # from an outage seen until the resync is sent
+        self.settling = False  # Redis is back: the resync is due after the grace
+        self.rooms: set[str] = set()
+        self.everyone = False
+        self.closes: list[dict] = []
+
+    def record(self, message: dict) -> None:
+        if message.get("method") != "emit":
+            return
+        with self.lock:
+            if message.get("event") == END_SESSIONS_EVENT:
+                self.closes.append(message)
+                return
+            room = message.get("room")
+            if room is None:
+                self.everyone = True
+            elif isinstance(room, str):
+                self.rooms.add(room)
+            else:
+                self.rooms.update(room)
+
+    def take(self) -> tuple[set[str], bool, list[dict]]:
+        with self.lock:
+            taken = self.rooms, self.everyone, self.closes
+            self.rooms, self.everyone, self.closes = set(), False, []
+            self.recording = self.settling = False
+            return taken
+
+
 class ResyncMixin:
-    """For a python-socketio Redis manager: a quick, steady resubscription, then `resync` locally."""
+    """For dispatch/live/manager.py's Redis manager: a steady resubscription, and `resync` to the rooms
+    that missed events."""
 
     resubscribe_seconds: float = 1.0
 
-    def _redis_listen_with_retries(self):  # the library's loop, with a steady retry and the resync
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.missed = MissedRooms()
+
+    @property
+    def grace_seconds(self) -> float:
+        """Every listener retries every `resubscribe_seconds`: after two of them and a margin, all are back."""
+        return 2 * self.resubscribe_seconds + 1.0
+
+    def _redis_listen_with_retries(self):  # the library's loop, with a steady retry
         subscribed = False
         lost_at: float | None = None
         while True:
@@ -43,7 +103,8 @@ class ResyncMixin:
                         # Redis answers again: a publisher waiting out a backoff may publish at once.
                         self._retry_at = 0.0
                     if lost_at is not None:
-                        self._resync_local_clients(time.monotonic() - lost_at)
+                        log.warning("live push: Redis subscription back after %.1f s", time.monotonic() - lost_at)
+                        self._redis_back()
                         lost_at = None
                 yield from self.pubsub.listen()
             except Exception as exc:
@@ -51,39 +112,72 @@ class ResyncMixin:
                     lost_at = time.monotonic()
                     log.error("live push: lost the Redis subscription (%s); retrying every %.1f s",
                               exc, self.resubscribe_seconds)  # fmt: skip
+                    self._redis_lost()
                 subscribed = False
                 time.sleep(self.resubscribe_seconds)
 
-    def _resync_local_clients(self, seconds_away: float) -> None:
-        phones = self._local_clients()
-        # Phones fetch at a random moment within `spread_seconds`, not all at once: 1,500 fetches in the
-        # same second held every pooled connection for a minute (bench/peak, redis fault).
-        spread = min(RESYNC_SPREAD_MAX_SECONDS, max(1.0, phones / RESYNC_FETCHES_PER_SECOND))
-        log.warning("live push: Redis subscription back after %.1f s; %d phones told to resync within %.0f s",
-                    seconds_away, phones, spread)  # fmt: skip
-        try:
-            # To this process's phones only: every process resubscribes and tells its own.
-            self.server.emit(RESYNC_EVENT, {"reason": "live_push_restored", "spread_seconds": spread}, namespace="/",
-                             ignore_queue=True)  # fmt: skip
-        except Exception:
-            log.exception("could not send resync")
+    def _publish(self, data):
+        result = super()._publish(data)
+        missed = self.missed
+        if result is None:  # not published: Redis is away (or this process is backing off)
+            self._redis_lost()
+        if missed.recording:
+            missed.record(data)
+            if result is not None:
+                self._redis_back()
+        return result
 
-    def _local_clients(self) -> int:
-        try:
-            return len(self.rooms.get("/", {}).get(None, {}))
-        except Exception:
-            return 0
+    def _redis_lost(self) -> None:
+        with self.missed.lock:
+            self.missed.recording = True
+
+    def _redis_back(self) -> None:
+        missed = self.missed
+        with missed.lock:
+            if not missed.recording or missed.settling:
+                return
+            missed.settling = True
+        timer = threading.Timer(self.grace_seconds, self._send_resync)
+        timer.daemon = True
+        timer.start()
+
+    def _send_resync(self) -> None:
+        rooms, everyone, closes = self.missed.take()
+        for close in closes:
+            self._publish(close)
+        if not rooms and not everyone:
+            log.warning("live push: Redis back; no phone elsewhere missed an event of this process")
+            return
+        spread = RESYNC_SPREAD_MAX_SECONDS if everyone else resync_spread(len(rooms))
+        # Published only: this process's own phones heard its events when they were made.
+        message = {"method": "emit", "event": RESYNC_EVENT,
+                   "data": [{"reason": "live_push_restored", "spread_seconds": spread}],
+                   "binary": False, "namespace": "/", "room": None if everyone else sorted(rooms),
+                   "skip_sid": None, "callback": None, "host_id": self.host_id}  # fmt: skip
+        sent = self._publish(message) is not None  # if not, its rooms are recorded again for the next return
+        log.warning("live push: Redis back; %s to %s, within %.0f s", "resync sent" if sent else "resync not sent",
+                    "every phone" if everyone else f"{len(rooms)} rooms", spread)  # fmt: skip
 
 
 class ResyncingRedisManager(ResyncMixin, RedisManager):
     """dispatch/live/manager.py's Redis manager (closing a user's sockets everywhere, a quiet publish
-    backoff), with the steady resubscription and the resync."""
+    backoff), with the steady resubscription and the targeted resync."""
 
 
 def client_manager(redis_url: str | None, channel: str, resubscribe_seconds: float):
     """Socket.IO's client manager: through Redis when configured (several processes), else local."""
     if not redis_url:
         return LocalManager()
-    manager = ResyncingRedisManager(redis_url, channel=channel, redis_options={"socket_connect_timeout": 2})
+    manager = ResyncingRedisManager(redis_url, channel=channel, redis_options=redis_options())
     manager.resubscribe_seconds = resubscribe_seconds
     return manager
+
+
+def redis_options() -> dict:
+    """A refused connection fails at once: redis-py's default retries three times with sleeps of up to
+    seconds, in the thread that emits (a request, after its commit). One immediate retry still gets past a
+    connection that Redis closed when it restarted."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {"socket_connect_timeout": 2, "retry": Retry(NoBackoff(), 1)}

@@ -162,7 +162,7 @@ def open_offers_of_order(order_id: int) -> list[Offer]:
     # for nothing there). The offers locked, and re-read once locked: a teacher declining one of them at
     # this moment holds its row, and closing it as taken after that decline committed would overwrite the
     # acknowledged decline (bench/peak's audit caught it under load).
-    db.session.execute(db.select(Order.id).where(Order.id == order_id).with_for_update(key_share=True))
+    lock_orders([order_id], skip_locked=False)
     return db.session.scalars(
         db.select(Offer)
         .where(Offer.order_id == order_id, Offer.status == OfferStatus.OPEN)
