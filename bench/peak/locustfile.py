@@ -52,6 +52,7 @@ offers_heard: list[tuple[int, int, float]] = []  # (order id, wave, when heard)
 phone_state = {"connected": 0, "connects": 0, "disconnects": 0, "resyncs": 0}
 disconnect_times: list[float] = []
 reconnect_times: list[float] = []
+resync_times: list[float] = []  # when a phone was told to resync (only those that missed an event are)
 _lock = threading.Lock()
 
 
@@ -146,6 +147,7 @@ class Teacher(HttpUser):
     def _resync(self, data=None):
         with _lock:
             phone_state["resyncs"] += 1
+            resync_times.append(time.time())
         spread = float((data or {}).get("spread_seconds") or 0)
         gevent.spawn_later(random.uniform(0, spread), self._fetch_offers)
 
@@ -307,6 +309,6 @@ def _write_results(environment, **_kw):
         (OUT / "journal.jsonl").write_text("".join(json.dumps(e) + "\n" for e in journal))
         (OUT / "push.json").write_text(json.dumps({
             "order_to_offer_ms": latencies, "phones": phone_state, "disconnects": disconnect_times,
-            "reconnects": reconnect_times, "offers_heard": len(offers_heard), "orders_posted": len(posted_at),
+            "reconnects": reconnect_times, "resyncs": resync_times, "offers_heard": len(offers_heard), "orders_posted": len(posted_at),
             "connected_series": connected_series, "order_to_offer_series": series, "stopping_at": stopping_at,
         }))  # fmt: skip
