@@ -108,8 +108,10 @@ class Teacher(HttpUser):
         teacher_id, self.token = TEACHER_TOKENS[next(_next_teacher) % len(TEACHER_TOKENS)]
         self.teacher_id = int(teacher_id)
         self.auth = {"Authorization": f"Bearer {self.token}"}
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=3,
-                                   http_session=requests.Session())  # fmt: skip
+        # Reconnects as the pages' client does (socket.io-client's defaults, python-socketio's too): 1 s
+        # doubling to 5 s, each ±50%, so the phones of a killed process come back spread, not all at once.
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=1, reconnection_delay_max=5,
+                                   randomization_factor=0.5, http_session=requests.Session())  # fmt: skip
         self.sio.on("connect", self._connected)
         self.sio.on("disconnect", self._disconnected)
         self.sio.on("offer", self._offer)
