@@ -150,8 +150,15 @@ class Teacher(HttpUser):
         with _lock:
             phone_state["resyncs"] += 1
             resync_times.append(time.time())
+        if getattr(self, "resync_due", False):  # told by several processes: one fetch answers them all
+            return
+        self.resync_due = True
         spread = float((data or {}).get("spread_seconds") or 0)
-        gevent.spawn_later(random.uniform(0, spread), self._fetch_offers)
+        gevent.spawn_later(random.uniform(0, spread), self._fetch_after_resync)
+
+    def _fetch_after_resync(self):
+        self.resync_due = False
+        self._fetch_offers()
 
     def _fetch_offers(self):
         with self.client.get("/api/v1/offers", headers=self.auth, name="/api/v1/offers", catch_response=True) as r:

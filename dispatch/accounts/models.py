@@ -6,12 +6,13 @@ from datetime import datetime
 from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dispatch.extensions import db
 
 ROLES = ("district_admin", "school_operator", "teacher")
+ENDED_STAMPS = "accounts_ended_stamps"  # session.info: user id -> the stamp this transaction replaced
 
 
 class User(UserMixin, db.Model):
@@ -35,6 +36,11 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_stamp}"
 
     def new_session_stamp(self) -> None:
+        # The stamp in force when the transaction began is the one whose sockets must close
+        # (dispatch/accounts/sessions.py): kept for the transaction, however many times it rotates.
+        session = object_session(self)
+        if session is not None and self.id is not None and self.session_stamp:
+            session.info.setdefault(ENDED_STAMPS, {}).setdefault(self.id, self.session_stamp)
         self.session_stamp = secrets.token_hex(8)
 
     @property

@@ -11,16 +11,32 @@ from __future__ import annotations
 
 import logging
 
-from dispatch.accounts.models import User
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from dispatch.accounts.models import ENDED_STAMPS, User
 from dispatch.extensions import db
 
 log = logging.getLogger(__name__)
 
-# The users whose sockets must close once the transaction commits: `dispatch/live/sessions.py` does it.
+# The users whose sockets must close once the transaction commits, with the stamp their sockets were opened
+# with: `dispatch/live/sessions.py` does it.
 PENDING_SOCKET_CLOSE = "accounts_end_sockets"
 
 
 def end_all_sessions(user: User) -> None:
     """Rotate the user's stamp; their sockets close once the caller's transaction commits."""
     user.new_session_stamp()
-    db.session.info.setdefault(PENDING_SOCKET_CLOSE, set()).add(user.id)
+    # The stamp being ended goes with the close: a socket of a later login (the new stamp) stays open, even
+    # if this close reaches it late (published again after a Redis outage: dispatch/live/resync.py).
+    ended = db.session.info.get(ENDED_STAMPS, {}).get(user.id)
+    db.session.info.setdefault(PENDING_SOCKET_CLOSE, {})[user.id] = ended
+
+
+def _forget_ended_stamps(session: Session) -> None:
+    """A later transaction's rotation must name its own ended stamp, never this one's."""
+    session.info.pop(ENDED_STAMPS, None)
+
+
+event.listen(Session, "after_commit", _forget_ended_stamps)
+event.listen(Session, "after_rollback", _forget_ended_stamps)

@@ -4,12 +4,14 @@ Each user joins their own room."""
 
 from __future__ import annotations
 
+from flask import request
 from flask_login import current_user
 from flask_socketio import join_room
 
 from dispatch.accounts.auth import user_from_token
 from dispatch.extensions import socketio
 from dispatch.live import DISTRICT_ROOM, school_room, teacher_room, user_room
+from dispatch.live.manager import SOCKET_STAMP
 
 
 @socketio.on("connect")
@@ -21,6 +23,7 @@ def connect(auth=None):
         user = current_user._get_current_object() if current_user.is_authenticated else None
     if user is None:
         raise ConnectionRefusedError("a valid token is required: connect with auth={'token': ...}")
+    request.environ[SOCKET_STAMP] = user.session_stamp  # a close names the stamp it ends (live/manager.py)
     join_room(user_room(user.id))  # a password change or reset closes every connection in it
     if user.role == "teacher" and user.teacher_id is not None:
         join_room(teacher_room(user.teacher_id))

@@ -22,6 +22,7 @@ import socketio
 log = logging.getLogger(__name__)
 
 END_SESSIONS_EVENT = "_guru_end_sessions"  # internal: never reaches a client
+SOCKET_STAMP = "guru.session_stamp"  # in a socket's environ: the user's session stamp it was opened with
 MAX_BACKOFF_SECONDS = 60.0
 
 
@@ -33,7 +34,12 @@ class EndSessionsMixin(socketio.Manager):
                 event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
             )
         namespace = namespace or "/"
-        members = [sid for sid, _eio_sid in self.get_participants(namespace, room)] if room else []
+        ended = data.get("stamp") if isinstance(data, dict) else None
+        members = [
+            sid
+            for sid, eio_sid in (self.get_participants(namespace, room) if room else ())
+            if ended is None or self._opened_with(eio_sid) in (None, ended)  # not a later login's socket
+        ]
         for sid in members:
             try:
                 super().emit("session_ended", {}, namespace=namespace, room=sid)
@@ -42,6 +48,10 @@ class EndSessionsMixin(socketio.Manager):
                 log.debug("socket %s already closed", sid)
         if members:
             log.info("closed %d socket(s) of %s", len(members), room)
+
+    def _opened_with(self, eio_sid) -> str | None:
+        environ = getattr(self.server, "environ", {}).get(eio_sid) or {}
+        return environ.get(SOCKET_STAMP)
 
 
 class LocalManager(EndSessionsMixin):

@@ -8,12 +8,14 @@ listener retries every RESUBSCRIBE_SECONDS (a refused connection costs nothing).
 
 What the other processes' phones missed, the publishing process knows: the rooms of the events it
 could not publish. From the moment it sees Redis fail (a failed publish, or its own subscription
-lost) until every process has surely resubscribed (GRACE after it sees Redis back: each retries
-every RESUBSCRIBE_SECONDS), it records the rooms of everything it emits. Then it publishes one
-`resync` to those rooms; the phones in them fetch `GET /api/v1/offers` (as on reconnect) at a
-random moment within `spread_seconds`. A socket close (a password change) that could not be
-published is published again. The phones in no such room are left alone: telling all 1,500 to
-fetch at once overloaded two cores for 20 s (bench/peak, Redis fault, 2026-11-28).
+lost) until every process has surely resubscribed (`grace_seconds` after it sees Redis back), it records
+the rooms of everything it emits. Then it publishes one `resync` to those rooms; the phones in them
+fetch `GET /api/v1/offers` (as on reconnect) at a random moment within `spread_seconds`, once however
+many processes tell them. The phones in no such room are left alone: telling all 1,500 to fetch at once
+overloaded two cores for 20 s (bench/peak, Redis fault, 2026-11-28). A socket close (a password change)
+that could not be published is published again; it names the session stamp it ends, so a later login's
+sockets stay open. A process that could not publish asks Redis every RESUBSCRIBE_SECONDS whether it is
+back: the job worker has no listener, and might publish nothing more for hours.
 
 A process that published nothing while Redis was down and has no listener (the job worker) cannot
 tell that Redis restarted: an event it publishes in the second before the others resubscribe can be
@@ -32,6 +34,7 @@ from dispatch.live.manager import END_SESSIONS_EVENT, LocalManager, RedisManager
 log = logging.getLogger(__name__)
 
 RESYNC_EVENT = "resync"
+CONNECT_TIMEOUT_SECONDS = 2.0
 RESYNC_FETCHES_PER_SECOND = 50  # per process: what one process serves beside its usual load
 RESYNC_SPREAD_MAX_SECONDS = 15.0
 
@@ -48,30 +51,33 @@ class MissedRooms:
         self.lock = threading.Lock()
         self.recording = False  # from an outage seen until the resync is sent
         self.settling = False  # Redis is back: the resync is due after the grace
+        self.listener_lost = False  # this process's subscription is down: keep recording
+        self.probing = False  # a thread is asking Redis whether it is back
         self.rooms: set[str] = set()
         self.everyone = False
         self.closes: list[dict] = []
 
     def record(self, message: dict) -> None:
+        """(With `lock` held.)"""
         if message.get("method") != "emit":
             return
-        with self.lock:
-            if message.get("event") == END_SESSIONS_EVENT:
-                self.closes.append(message)
-                return
-            room = message.get("room")
-            if room is None:
-                self.everyone = True
-            elif isinstance(room, str):
-                self.rooms.add(room)
-            else:
-                self.rooms.update(room)
+        if message.get("event") == END_SESSIONS_EVENT:
+            self.closes.append(message)
+            return
+        room = message.get("room")
+        if room is None:
+            self.everyone = True
+        elif isinstance(room, str):
+            self.rooms.add(room)
+        else:
+            self.rooms.update(room)
 
     def take(self) -> tuple[set[str], bool, list[dict]]:
         with self.lock:
             taken = self.rooms, self.everyone, self.closes
             self.rooms, self.everyone, self.closes = set(), False, []
-            self.recording = self.settling = False
+            self.settling = False
+            self.recording = self.listener_lost  # Redis went down again meanwhile: still away for this process
             return taken
 
 
@@ -87,8 +93,9 @@ class ResyncMixin:
 
     @property
     def grace_seconds(self) -> float:
-        """Every listener retries every `resubscribe_seconds`: after two of them and a margin, all are back."""
-        return 2 * self.resubscribe_seconds + 1.0
+        """Until every process has surely resubscribed once Redis answers: a connection attempt that began
+        before it did may time out first, then each listener waits `resubscribe_seconds` (two, and a margin)."""
+        return 2 * self.resubscribe_seconds + CONNECT_TIMEOUT_SECONDS + 1.0
 
     def _redis_listen_with_retries(self):  # the library's loop, with a steady retry
         subscribed = False
@@ -99,52 +106,86 @@ class ResyncMixin:
                     self._redis_connect()
                     self.pubsub.subscribe(self.channel)
                     subscribed = True
-                    if hasattr(self, "_retry_at"):
-                        # Redis answers again: a publisher waiting out a backoff may publish at once.
-                        self._retry_at = 0.0
                     if lost_at is not None:
                         log.warning("live push: Redis subscription back after %.1f s", time.monotonic() - lost_at)
-                        self._redis_back()
                         lost_at = None
+                        self._redis_back(listener=True)
                 yield from self.pubsub.listen()
             except Exception as exc:
                 if lost_at is None:
                     lost_at = time.monotonic()
                     log.error("live push: lost the Redis subscription (%s); retrying every %.1f s",
                               exc, self.resubscribe_seconds)  # fmt: skip
-                    self._redis_lost()
+                    self._redis_lost(listener=True)
                 subscribed = False
                 time.sleep(self.resubscribe_seconds)
 
     def _publish(self, data):
         result = super()._publish(data)
         missed = self.missed
-        if result is None:  # not published: Redis is away (or this process is backing off)
-            self._redis_lost()
-        if missed.recording:
-            missed.record(data)
-            if result is not None:
-                self._redis_back()
+        with missed.lock:
+            if result is None:  # not published: Redis is away (or this process is backing off)
+                missed.recording = True
+            if missed.recording:
+                missed.record(data)
+            back = result is not None and missed.recording
+            probe = result is None and not missed.probing
+            missed.probing = missed.probing or probe
+        if back:
+            self._redis_back()
+        if probe:
+            self._start_probe()
         return result
 
-    def _redis_lost(self) -> None:
+    def _redis_lost(self, listener: bool = False) -> None:
         with self.missed.lock:
             self.missed.recording = True
+            self.missed.listener_lost = self.missed.listener_lost or listener
 
-    def _redis_back(self) -> None:
+    def _redis_back(self, listener: bool = False) -> None:
         missed = self.missed
         with missed.lock:
+            if listener:
+                missed.listener_lost = False
             if not missed.recording or missed.settling:
                 return
             missed.settling = True
+        if hasattr(self, "_retry_at"):
+            self._retry_at = 0.0  # a publisher waiting out its backoff may publish at once
         timer = threading.Timer(self.grace_seconds, self._send_resync)
         timer.daemon = True
         timer.start()
 
+    def _start_probe(self) -> None:
+        """A process with no listener (the job worker), or one that publishes nothing more, still learns
+        that Redis is back: a thread asks every `resubscribe_seconds`."""
+
+        def probe():
+            import redis
+
+            try:
+                while True:
+                    time.sleep(self.resubscribe_seconds)
+                    try:
+                        client = redis.Redis.from_url(self.redis_url, **redis_options())
+                        try:
+                            client.ping()
+                        finally:
+                            client.close()
+                    except Exception:
+                        continue
+                    self._redis_back()
+                    return
+            finally:
+                with self.missed.lock:
+                    self.missed.probing = False
+
+        threading.Thread(target=probe, name="redis-probe", daemon=True).start()
+
     def _send_resync(self) -> None:
         rooms, everyone, closes = self.missed.take()
         for close in closes:
-            self._publish(close)
+            self._publish_once(close)
         if not rooms and not everyone:
             log.warning("live push: Redis back; no phone elsewhere missed an event of this process")
             return
@@ -154,9 +195,23 @@ class ResyncMixin:
                    "data": [{"reason": "live_push_restored", "spread_seconds": spread}],
                    "binary": False, "namespace": "/", "room": None if everyone else sorted(rooms),
                    "skip_sid": None, "callback": None, "host_id": self.host_id}  # fmt: skip
-        sent = self._publish(message) is not None  # if not, its rooms are recorded again for the next return
+        sent = self._publish_once(message)
         log.warning("live push: Redis back; %s to %s, within %.0f s", "resync sent" if sent else "resync not sent",
                     "every phone" if everyone else f"{len(rooms)} rooms", spread)  # fmt: skip
+
+    def _publish_once(self, message: dict) -> bool:
+        """Publish what the outage held back; recorded again only if it could not go (recorded on success,
+        while Redis is still away for this process's listener, it would go out again and again)."""
+        if super()._publish(message) is not None:
+            return True
+        with self.missed.lock:
+            self.missed.recording = True
+            self.missed.record(message)
+            probe = not self.missed.probing
+            self.missed.probing = True
+        if probe:
+            self._start_probe()
+        return False
 
 
 class ResyncingRedisManager(ResyncMixin, RedisManager):
@@ -180,4 +235,4 @@ def redis_options() -> dict:
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    return {"socket_connect_timeout": 2, "retry": Retry(NoBackoff(), 1)}
+    return {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, "retry": Retry(NoBackoff(), 1)}

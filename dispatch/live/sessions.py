@@ -20,18 +20,19 @@ from dispatch.live.manager import END_SESSIONS_EVENT
 log = logging.getLogger(__name__)
 
 
-def disconnect_user(user_id: int) -> None:
+def disconnect_user(user_id: int, stamp: str) -> None:
+    """Close the user's sockets opened with `stamp` (the one just ended), in every process."""
     if socketio.server is None:
         return
     try:
-        socketio.emit(END_SESSIONS_EVENT, {}, to=user_room(user_id))
+        socketio.emit(END_SESSIONS_EVENT, {"stamp": stamp}, to=user_room(user_id))
     except Exception:  # the stamp already refuses them on their next request or reconnect
         log.exception("could not close the sockets of user %s", user_id)
 
 
 def _after_commit(session: Session) -> None:
-    for user_id in sorted(session.info.pop(PENDING_SOCKET_CLOSE, ())):
-        disconnect_user(user_id)
+    for user_id, stamp in sorted(session.info.pop(PENDING_SOCKET_CLOSE, {}).items()):
+        disconnect_user(user_id, stamp)
 
 
 def _after_rollback(session: Session) -> None:

@@ -44,7 +44,7 @@ def listener(redis_url):
 
 def manager_on(url: str, channel: str) -> ResyncingRedisManager:
     manager = ResyncingRedisManager(url, channel=channel, redis_options=redis_options())
-    manager.resubscribe_seconds = 0.05  # grace: 1.1 s
+    manager.resubscribe_seconds = 0.05  # grace: 3.1 s
     return manager
 
 
@@ -86,6 +86,30 @@ def test_a_lost_subscription_alone_records_what_is_published_until_the_others_ar
     manager._publish(emit("teacher:7"))  # Redis already back for this publisher
     resyncs = [m for m in listener(8.0) if m["event"] == RESYNC_EVENT]
     assert [m["room"] for m in resyncs] == [["teacher:7"]]
+
+
+def test_a_process_that_publishes_nothing_after_the_outage_still_sends_its_resync(redis_url, listener):
+    """The job worker has no listener, and may publish nothing for hours: a probe finds Redis back."""
+    manager = manager_on(DEAD_REDIS, listener.channel)
+    assert manager._publish(emit("school:3", "run_updated")) is None
+    manager.redis_url = redis_url  # Redis is back; this process publishes nothing more
+    resyncs = [m for m in listener(10.0) if m["event"] == RESYNC_EVENT]
+    assert [m["room"] for m in resyncs] == [["school:3"]]
+    assert manager._publish(emit("school:4")) is not None  # and its backoff is over
+
+
+def test_redis_down_again_during_the_grace_keeps_recording_until_the_subscription_is_back(redis_url, listener):
+    manager = manager_on(redis_url, listener.channel)
+    manager._redis_lost(listener=True)
+    manager._redis_back(listener=True)  # back: the resync is due after the grace
+    manager._publish(emit("teacher:1"))
+    manager._redis_lost(listener=True)  # down again before the resync went out
+    first = [m["room"] for m in listener(5.0) if m["event"] == RESYNC_EVENT]
+    assert first == [["teacher:1"]]
+    manager._publish(emit("teacher:2"))  # still recorded: the subscription is not back yet
+    manager._redis_back(listener=True)
+    second = [m["room"] for m in listener(5.0) if m["event"] == RESYNC_EVENT]
+    assert second == [["teacher:2"]]
 
 
 def test_the_spread_grows_with_the_phones_to_tell_up_to_its_cap():

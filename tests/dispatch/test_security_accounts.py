@@ -131,6 +131,29 @@ def test_password_change_ends_every_other_session_token_and_socket(app, world):
     assert new.status_code == 200
 
 
+def test_a_late_close_of_an_ended_login_spares_the_sockets_of_the_next_one(app, world):
+    """A close that could not be published while Redis was down is published again when it returns
+    (dispatch/live/resync.py): by then the user may have logged in again. It names the stamp it ended."""
+    from dispatch.live import user_room
+    from dispatch.live.manager import END_SESSIONS_EVENT
+
+    user = world.user_t1
+    ended = user.session_stamp
+    old_socket = socketio.test_client(app, auth={"token": issue_token(user)})
+    response = app.test_client().post("/api/v1/me/password", headers=world.headers("user_t1"),
+                                      json={"current_password": PASSWORD, "new_password": "a-new-password"})  # fmt: skip
+    assert response.status_code == 204 and not old_socket.is_connected()
+    db.session.refresh(user)
+    new_socket = socketio.test_client(app, auth={"token": issue_token(user)})
+    assert new_socket.is_connected()
+
+    socketio.server.manager.emit(END_SESSIONS_EVENT, {"stamp": ended}, namespace="/", room=user_room(user.id))
+    assert new_socket.is_connected()  # the late close of the ended login
+    socketio.server.manager.emit(END_SESSIONS_EVENT, {"stamp": user.session_stamp}, namespace="/",
+                                 room=user_room(user.id))  # fmt: skip
+    assert not new_socket.is_connected()  # a close of this login's stamp does close it
+
+
 def test_wrong_current_password_is_422_and_changes_nothing(client, world):
     headers = world.headers("user_t1")
     response = client.post(

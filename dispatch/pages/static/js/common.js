@@ -126,9 +126,12 @@
     // Live push came back after an outage (Redis): events made meanwhile were not pushed. Fetch again, as
     // on a reconnect, at a random moment within the spread the server asks for, so that 1,500 phones do
     // not all ask in the same second.
+    // Each process that missed pushing to this phone says so: one fetch answers them all.
+    let resyncDue = null;
     socket.on("resync", (data) => {
+      if (resyncDue) return;
       const spread = Math.max(1, Math.min(60, Number(data && data.spread_seconds) || 5));
-      setTimeout(() => { G.onConnect && G.onConnect(); }, Math.random() * spread * 1000);
+      resyncDue = setTimeout(() => { resyncDue = null; G.onConnect && G.onConnect(); }, Math.random() * spread * 1000);
     });
     return socket;
   };
