@@ -122,20 +122,26 @@ class ResyncMixin:
 
     def _publish(self, data):
         result = super()._publish(data)
-        missed = self.missed
-        with missed.lock:
-            if result is None:  # not published: Redis is away (or this process is backing off)
-                missed.recording = True
-            if missed.recording:
-                missed.record(data)
-            back = result is not None and missed.recording
-            probe = result is None and not missed.probing
-            missed.probing = missed.probing or probe
-        if back:
+        if result is None:  # Redis is away (or this process is backing off)
+            self._held_back(data)
+            return None
+        with self.missed.lock:
+            recording = self.missed.recording
+            if recording:  # published, but a process not yet resubscribed may miss it
+                self.missed.record(data)
+        if recording:
             self._redis_back()
+        return result
+
+    def _held_back(self, message: dict) -> None:
+        """Not published: recorded for the resync, and a probe learns when Redis is back."""
+        with self.missed.lock:
+            self.missed.recording = True
+            self.missed.record(message)
+            probe = not self.missed.probing
+            self.missed.probing = True
         if probe:
             self._start_probe()
-        return result
 
     def _redis_lost(self, listener: bool = False) -> None:
         with self.missed.lock:
@@ -204,13 +210,7 @@ class ResyncMixin:
         while Redis is still away for this process's listener, it would go out again and again)."""
         if super()._publish(message) is not None:
             return True
-        with self.missed.lock:
-            self.missed.recording = True
-            self.missed.record(message)
-            probe = not self.missed.probing
-            self.missed.probing = True
-        if probe:
-            self._start_probe()
+        self._held_back(message)
         return False
 
 
