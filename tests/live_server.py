@@ -66,9 +66,15 @@ class Server:
         self.stop()
         raise RuntimeError(f"the server did not answer in 30 s: {self.log()}")
 
-    def kill(self) -> None:
-        """As a crash would: no chance to finish anything."""
+    def kill(self, worker_too: bool = False) -> None:
+        """As a crash would: no chance to finish anything. `worker_too`: gunicorn's worker dies with its
+        master at once (a machine's crash), so the port is free for `start` again."""
         if self.process and self.process.poll() is None:
+            if worker_too:
+                import psutil
+
+                for child in psutil.Process(self.process.pid).children(recursive=True):
+                    child.kill()
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
             # gunicorn's worker is a child of the killed master: it notices and exits; wait for the port.
@@ -96,15 +102,22 @@ class Server:
 class Listener:
     """A phone: a Socket.IO client that keeps every event it hears, in order."""
 
-    def __init__(self, server: Server, token: str):
-        self.server, self.token = server, token
+    def __init__(self, server: Server, token: str, mark=None):
+        """`mark`: a dispatch.live.marks.PhoneMark, for a phone that keeps marks (as the pages do)."""
+        self.server, self.token, self.mark = server, token, mark
         self.heard: queue.Queue = queue.Queue()
         self.client = socketio.Client(reconnection=False)
-        for name in ("offer", "offer_closed", "order_updated"):
-            self.client.on(name, lambda data, name=name: self.heard.put((name, data, time.monotonic())))
+        for name in ("offer", "offer_closed", "order_updated", "resume", "mark"):
+            self.client.on(name, lambda data, name=name: self._hear(name, data))
+
+    def _hear(self, name: str, data) -> None:
+        if name == "mark" and self.mark is not None:
+            self.mark.heard(data)
+        self.heard.put((name, data, time.monotonic()))
 
     def connect(self) -> Listener:
-        self.client.connect(self.server.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=10)
+        auth = {"token": self.token, **(self.mark.auth() if self.mark is not None else {})}
+        self.client.connect(self.server.url, auth=auth, transports=["websocket"], wait_timeout=10)
         return self
 
     def disconnect(self) -> None:

@@ -4,7 +4,8 @@ Morning (from the start): every teacher's phone connected over Socket.IO (WebSoc
 schools posting urgent orders (and now and then a weekly one), phones accepting (half), declining
 (a third) or letting offers lapse, teachers claiming open orders themselves, the district dashboard
 refreshing GET /api/v1/coverage. Afternoon (from PEAK_AFTERNOON_AT seconds): students rating in a
-burst. Phones follow the contract: on every (re)connect and on `resync` they fetch GET /api/v1/offers.
+burst. Phones keep marks as the pages do (dispatch/live/marks.py): they fetch GET /api/v1/offers on a
+(re)connect that `resume` says missed something, and on `resync`.
 
 Settings through the environment (run.py sets them): PEAK_DATA (the district's tokens, from
 bench/peak/district.py), PEAK_OUT (folder for the journal and the push timings), PEAK_AFTERNOON_AT.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import sys
 import threading
 import time
 import uuid
@@ -26,6 +28,9 @@ import gevent
 import requests
 import socketio
 from locust import HttpUser, between, events, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # locust puts only this folder on the path
+from dispatch.live.marks import PhoneMark  # noqa: E402
 
 DATA = json.loads(Path(os.environ["PEAK_DATA"]).read_text())
 OUT = Path(os.environ.get("PEAK_OUT", "."))
@@ -49,7 +54,8 @@ _next_slot = iter(range(10**9))
 journal: list[dict] = []
 posted_at: dict[int, float] = {}  # order id -> when its POST was sent (wall clock)
 offers_heard: list[tuple[int, int, float]] = []  # (order id, wave, when heard)
-phone_state = {"connected": 0, "connects": 0, "disconnects": 0, "resyncs": 0}
+phone_state = {"connected": 0, "connects": 0, "disconnects": 0, "resyncs": 0, "resumed_missed": 0,
+               "resumed_none": 0}  # fmt: skip
 disconnect_times: list[float] = []
 reconnect_times: list[float] = []
 resync_times: list[float] = []  # when a phone was told to resync (only those that missed an event are)
@@ -116,11 +122,15 @@ class Teacher(HttpUser):
         self.sio.on("disconnect", self._disconnected)
         self.sio.on("offer", self._offer)
         self.sio.on("resync", self._resync)
+        self.mark = PhoneMark()
+        self.sio.on("mark", self.mark.heard)
+        self.sio.on("resume", self._resumed)
         self.seen: set[int] = set()
         self.first_connect = True
         started = time.time()
+        auth = lambda: {"token": self.token, **self.mark.auth()}  # noqa: E731  (asked again on each reconnect)
         try:
-            self.sio.connect(self.host, auth={"token": self.token}, transports=["websocket"], wait_timeout=60)
+            self.sio.connect(self.host, auth=auth, transports=["websocket"], wait_timeout=60)
             events.request.fire(request_type="WS", name="connect", response_time=(time.time() - started) * 1000,
                                 response_length=0, exception=None, context={})  # fmt: skip
         except Exception as exc:
@@ -136,9 +146,15 @@ class Teacher(HttpUser):
             phone_state["connects"] += 1
             if not self.first_connect:
                 reconnect_times.append(time.time())
-        if not self.first_connect:
-            gevent.spawn(self._fetch_offers)
         self.first_connect = False
+
+    def _resumed(self, verdict):
+        generation = self.mark.resumed(verdict)
+        with _lock:
+            phone_state["resumed_missed" if generation is not None else "resumed_none"] += 1
+        if generation is not None:
+            # The first connection too: the morning's offers may have begun before this phone was in.
+            gevent.spawn(self._fetch_offers, generation)
 
     def _disconnected(self, *_):
         with _lock:
@@ -160,13 +176,15 @@ class Teacher(HttpUser):
         self.resync_due = False
         self._fetch_offers()
 
-    def _fetch_offers(self):
+    def _fetch_offers(self, generation: int | None = None):
         with self.client.get("/api/v1/offers", headers=self.auth, name="/api/v1/offers", catch_response=True) as r:
             if r.status_code != 200:
                 r.failure(f"HTTP {r.status_code}")
                 return
             for offer in r.json():
                 self._offer(offer, fetched=True)
+        if generation is not None:
+            self.mark.fetched(generation)
 
     def _offer(self, offer, fetched: bool = False):
         if offer["id"] in self.seen:

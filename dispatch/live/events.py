@@ -1,6 +1,7 @@
 """Socket.IO connections: a valid token (phones) or the page's cookie session, or no connection.
 
-Each user joins their own room."""
+Each user joins their own room and their role's room, then hears `resume`: whether it missed anything
+since the mark it handed back (dispatch/live/marks.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dispatch.accounts.auth import user_from_token
 from dispatch.extensions import socketio
 from dispatch.live import DISTRICT_ROOM, school_room, teacher_room, user_room
 from dispatch.live.manager import SOCKET_STAMP
+from dispatch.live.marks import RESUME_EVENT, marked, marks_room, read_mark
 
 
 @socketio.on("connect")
@@ -26,10 +28,18 @@ def connect(auth=None):
     request.environ[SOCKET_STAMP] = user.session_stamp  # a close names the stamp it ends (live/manager.py)
     join_room(user_room(user.id))  # a password change or reset closes every connection in it
     if user.role == "teacher" and user.teacher_id is not None:
-        join_room(teacher_room(user.teacher_id))
+        room = teacher_room(user.teacher_id)
     elif user.role == "school_operator" and user.school_id is not None:
-        join_room(school_room(user.school_id))
+        room = school_room(user.school_id)
     elif user.role == "district_admin":
-        join_room(DISTRICT_ROOM)
+        room = DISTRICT_ROOM
     else:
         raise ConnectionRefusedError("this account has no room to listen to")
+    join_room(room)
+    if isinstance(auth, dict) and "mark" in auth:  # a client that keeps marks (the pages); others hear no more
+        if marked(room):
+            join_room(marks_room(room))
+        # Joined first, then read: a change numbered after the read reaches this socket live.
+        verdict = socketio.server.manager.resume(room, read_mark(auth))
+        # To this socket only: through Redis every process would read it and find nobody to give it to.
+        socketio.server.emit(RESUME_EVENT, verdict, to=request.sid, namespace="/", ignore_queue=True)

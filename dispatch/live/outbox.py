@@ -16,6 +16,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from dispatch.live import DISTRICT_ROOM, school_room, teacher_room
+from dispatch.live.marks import MARK_EVENT, marks_room
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class Outbox:
         self.closed_offers: dict[int, tuple[int, str]] = {}  # offer id -> (teacher id, reason)
         self.orders: set[int] = set()
         self.ready: list[tuple[str, object, str]] = []  # (event, data, room), emitted after commit
+        self.marks: dict[str, int] = {}  # phone room -> its number for this transaction (dispatch/live/marks.py)
         # What the transaction changed, held until it ends: the session's identity map is weak, and an
         # order or offer nobody else holds any more would be read again to be announced (how often
         # depended on when the garbage collector ran).
@@ -112,6 +114,10 @@ def _before_commit(session: Session) -> None:
     box.new_offers.clear()
     box.closed_offers.clear()
     box.orders.clear()
+    # Before the commit: a process that dies between its commit and its emit has still moved the counter.
+    manager = _live_manager()
+    if manager is not None:
+        box.marks |= manager.take_marks(room for _name, _data, room in box.ready if room not in box.marks)
 
 
 def _after_commit(session: Session) -> None:
@@ -122,11 +128,19 @@ def _after_commit(session: Session) -> None:
 
     if socketio.server is None:  # the app was built without live push
         return
-    for name, data, room in box.ready:
+    # Each room's mark after its events: a phone that hears the mark has heard them (dispatch/live/marks.py).
+    marks = [(MARK_EVENT, {"seq": seq}, marks_room(room)) for room, seq in sorted(box.marks.items())]
+    for name, data, room in chain(box.ready, marks):
         try:
             socketio.emit(name, data, to=room)
         except Exception:  # the booking stands; a phone that missed this fetches on reconnect
             log.exception("could not emit %s to %s", name, room)
+
+
+def _live_manager():
+    from dispatch.extensions import socketio
+
+    return socketio.server.manager if socketio.server is not None else None
 
 
 def _after_rollback(session: Session) -> None:

@@ -30,6 +30,7 @@ import threading
 import time
 
 from dispatch.live.manager import END_SESSIONS_EVENT, LocalManager, RedisManager
+from dispatch.live.marks import NoMarks, RedisMarksMixin
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,9 @@ class ResyncMixin:
             if not missed.recording or missed.settling:
                 return
             missed.settling = True
+            rooms, everyone = set(missed.rooms), missed.everyone
+        # At once, not after the grace: a phone that reconnects from now on must learn it missed these.
+        self.move_marks(rooms, everyone)
         if hasattr(self, "_retry_at"):
             self._retry_at = 0.0  # a publisher waiting out its backoff may publish at once
         timer = threading.Timer(self.grace_seconds, self._send_resync)
@@ -190,6 +194,7 @@ class ResyncMixin:
 
     def _send_resync(self) -> None:
         rooms, everyone, closes = self.missed.take()
+        self.move_marks(rooms, everyone)  # also those recorded during the grace
         for close in closes:
             self._publish_once(close)
         if not rooms and not everyone:
@@ -214,15 +219,20 @@ class ResyncMixin:
         return False
 
 
-class ResyncingRedisManager(ResyncMixin, RedisManager):
+class ResyncingRedisManager(RedisMarksMixin, ResyncMixin, RedisManager):
     """dispatch/live/manager.py's Redis manager (closing a user's sockets everywhere, a quiet publish
-    backoff), with the steady resubscription and the targeted resync."""
+    backoff), with the steady resubscription, the targeted resync and the phones' marks
+    (dispatch/live/marks.py)."""
+
+
+class LocalMarklessManager(NoMarks, LocalManager):
+    """One process, no message queue, no marks: every reconnect fetches."""
 
 
 def client_manager(redis_url: str | None, channel: str, resubscribe_seconds: float):
     """Socket.IO's client manager: through Redis when configured (several processes), else local."""
     if not redis_url:
-        return LocalManager()
+        return LocalMarklessManager()
     manager = ResyncingRedisManager(redis_url, channel=channel, redis_options=redis_options())
     manager.resubscribe_seconds = resubscribe_seconds
     return manager

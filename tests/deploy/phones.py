@@ -1,5 +1,6 @@
-"""Phones for the deployment tests: Socket.IO clients that reconnect by themselves and follow the
-contract: on every (re)connect, and on `resync` within its `spread_seconds`, fetch GET /api/v1/offers."""
+"""Phones for the deployment tests: Socket.IO clients that reconnect by themselves and keep marks as the
+pages do (dispatch/live/marks.py): on a (re)connect that `resume` says missed something, and on `resync`
+within its `spread_seconds`, they fetch GET /api/v1/offers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import threading
 
 import requests
 import socketio
+
+from dispatch.live.marks import PhoneMark
 
 
 class Phone:
@@ -20,9 +23,13 @@ class Phone:
         self.fetched: set[int] = set()  # offer ids seen in GET /api/v1/offers
         self.offers_by_order: dict[int, int] = {}
         self.lock = threading.Lock()
-        self.fetch_on_connect = True
+        self.mark = PhoneMark()
+        self.resumes: list[bool] = []  # on each (re)connect: whether the server said something was missed
+        self.fetches = 0
         self.client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
         self.client.on("connect", self._on_connect)
+        self.client.on("resume", self._on_resume)
+        self.client.on("mark", self.mark.heard)
         self.client.on("resync", self._on_resync)
         self.client.on("offer", self._on_offer)
         self.client.on("disconnect", self._on_disconnect)
@@ -32,7 +39,9 @@ class Phone:
             into.add(offer["id"])
             self.offers_by_order[offer["order_id"]] = offer["id"]
 
-    def fetch(self) -> None:
+    def fetch(self, generation: int | None = None) -> None:
+        with self.lock:
+            self.fetches += 1
         try:
             response = requests.get(f"{self.url}/api/v1/offers", headers={"Authorization": f"Bearer {self.token}"},
                                     timeout=30)  # fmt: skip
@@ -41,11 +50,17 @@ class Phone:
         if response.status_code == 200:
             for offer in response.json():
                 self._remember(offer, self.fetched)
+            if generation is not None:
+                self.mark.fetched(generation)
 
     def _on_connect(self):
         self.connects += 1
-        if self.fetch_on_connect:
-            threading.Thread(target=self.fetch, daemon=True).start()
+
+    def _on_resume(self, verdict):
+        generation = self.mark.resumed(verdict)
+        self.resumes.append(generation is not None)
+        if generation is not None:
+            threading.Thread(target=self.fetch, args=(generation,), daemon=True).start()
 
     def _on_disconnect(self, *reason):
         """A connection broken by a killed process: python-engineio drops its WebSocket without closing
@@ -68,7 +83,8 @@ class Phone:
             return order_id in self.offers_by_order
 
     def connect(self, url: str | None = None) -> Phone:
-        self.client.connect(url or self.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=20)
+        auth = lambda: {"token": self.token, **self.mark.auth()}  # noqa: E731  (asked again on each reconnect)
+        self.client.connect(url or self.url, auth=auth, transports=["websocket"], wait_timeout=20)
         return self
 
     def disconnect(self) -> None:

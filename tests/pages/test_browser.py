@@ -10,6 +10,7 @@ these tests skip with the reason.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -366,3 +367,40 @@ def test_english_on_request(servers, served_world, district, visitors):
     school.page.wait_for_selector("html[lang=en]")
     assert "Order a teacher" in school.page.inner_text("main")
     school.look("school-orders-en")
+
+
+def test_a_phone_back_on_line_fetches_only_if_it_missed_something(servers, served_world, district, visitors, redis_url):
+    """With Redis, the page hands back its mark on reconnect (dispatch/live/marks.py): a server restart
+    that changed nothing costs no fetch; an order posted through another process meanwhile is fetched."""
+    channel = f"guru-test-marks-{uuid.uuid4().hex[:8]}"
+    server, other = servers(redis_url=redis_url, channel=channel), servers(redis_url=redis_url, channel=channel)
+    teacher = visitors(server, "teacher").log_in("guru-1")
+    t = teacher.page
+    fetches = []
+    t.on("request", lambda r: fetches.append(r.url) if r.url.endswith("/api/v1/offers") else None)
+    t.wait_for_selector("#live[data-resumed$=':missed']")  # the first connection: it fetched
+    post_urgent_order(server, served_world["tokens"]["op_a"])
+    t.wait_for_selector("#offers > li[data-offer]", timeout=15_000)  # pushed, with its mark
+
+    def reconnect_after(restart) -> str:
+        before = t.get_attribute("#live", "data-resumed")
+        restart()
+        t.wait_for_function("(before) => { const live = document.getElementById('live');"
+                            " return live.dataset.state === 'on' && live.dataset.resumed !== before; }",
+                            arg=before, timeout=30_000)  # fmt: skip
+        return t.get_attribute("#live", "data-resumed").split(":")[1]
+
+    counted = len(fetches)
+    assert reconnect_after(lambda: (server.kill(worker_too=True), server.start())) == "none"
+    t.wait_for_timeout(500)
+    assert len(fetches) == counted  # nothing missed, nothing fetched
+
+    def order_posted_while_away():
+        server.kill(worker_too=True)
+        post_urgent_order(other, served_world["tokens"]["op_a"], "10:00", "11:20")
+        server.start()
+
+    assert reconnect_after(order_posted_while_away) == "missed"
+    t.wait_for_function("() => document.querySelectorAll('#offers > li[data-offer]').length === 2", timeout=15_000)
+    assert len(fetches) > counted
+    teacher.look("teacher-reconnected")

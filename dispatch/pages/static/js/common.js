@@ -119,8 +119,30 @@
     window.addEventListener("offline", showNet);
     showNet();
     if (typeof io === "undefined") return null;
-    const socket = io({ transports: ["websocket", "polling"] });
-    socket.on("connect", () => { live.textContent = G.t("connected"); live.dataset.state = "on"; G.onConnect && G.onConnect(); });
+    // Marks (dispatch/live/marks.py): the highest number up to which this page heard every change to its
+    // room. Handed back on reconnect, it lets the server say "nothing missed", and the page fetches nothing:
+    // after a server restart hundreds of phones reconnect at once, and their fetches were most of the load.
+    let mark = { epoch: null, seq: 0, above: new Set(), trusted: false, generation: 0 };
+    const auth = (cb) => cb({ mark: mark.trusted ? { epoch: mark.epoch, seq: mark.seq } : null });
+    const socket = io({ transports: ["websocket", "polling"], auth });
+    socket.on("connect", () => { live.textContent = G.t("connected"); live.dataset.state = "on"; });
+    socket.on("mark", (data) => {
+      const seq = data && data.seq;
+      if (!Number.isInteger(seq) || seq <= mark.seq) return;
+      mark.above.add(seq); // another process's mark may still be on its way
+      while (mark.above.has(mark.seq + 1)) { mark.seq += 1; mark.above.delete(mark.seq); }
+    });
+    // Right after each (re)connect: whether anything changed that this page did not hear. Trusted again only
+    // once a fetch asked after this answer has succeeded (onConnect's promise gives true or false).
+    socket.on("resume", (verdict) => {
+      const generation = mark.generation + 1;
+      const missed = !verdict || !!verdict.missed || !verdict.epoch;
+      mark = { epoch: (verdict && verdict.epoch) || null, seq: (verdict && verdict.seq) || 0, above: new Set(), trusted: !missed, generation };
+      live.dataset.resumed = `${generation}:${missed ? "missed" : "none"}`; // what the last reconnect found
+      Promise.resolve(G.onConnect ? G.onConnect(missed) : true).then((ok) => {
+        if (mark.generation === generation) mark.trusted = ok !== false && !!mark.epoch;
+      }, () => { if (mark.generation === generation) mark.trusted = false; });
+    });
     socket.on("disconnect", () => { live.textContent = G.t("reconnecting"); live.dataset.state = "off"; });
     socket.on("connect_error", () => { live.textContent = G.t("not_connected"); live.dataset.state = "off"; });
     // Live push came back after an outage (Redis): events made meanwhile were not pushed. Fetch again, as
@@ -131,7 +153,7 @@
     socket.on("resync", (data) => {
       if (resyncDue) return;
       const spread = Math.max(1, Math.min(60, Number(data && data.spread_seconds) || 5));
-      resyncDue = setTimeout(() => { resyncDue = null; G.onConnect && G.onConnect(); }, Math.random() * spread * 1000);
+      resyncDue = setTimeout(() => { resyncDue = null; G.onConnect && G.onConnect(true); }, Math.random() * spread * 1000);
     });
     return socket;
   };

@@ -210,13 +210,16 @@
     } catch (e) { G.say(message, t("failed"), false); } finally { button.disabled = false; }
   });
   const live = G.liveLog();
+  let stale = false; // the last fetch failed: the list may lack what was pushed meanwhile
   async function refetch() {
     try {
       const fresh = await live.fetch(() => G.getJson("/api/v1/orders?page_size=50"));
-      if (!fresh) return;
+      stale = false;
+      if (!fresh) return true;
       showAll(fresh.answer);
       fresh.since.forEach((order) => showOrder(order)); // pushed while the list was on its way
-    } catch (e) { /* the next event or reconnect tries again */ }
+      return true;
+    } catch (e) { stale = true; return false; /* the next event or reconnect tries again */ }
   }
 
   addDateRow();
@@ -225,7 +228,13 @@
   if (socket) {
     socket.on("order_updated", (order) => { live.push(order); showOrder(order); });
     let connectedOnce = false;
-    // After a dropped connection, fetch the list again: nothing that changed meanwhile is missed.
-    G.onConnect = () => { if (connectedOnce) refetch(); connectedOnce = true; };
+    // After a dropped connection, fetch the list again if the server says something changed meanwhile (or
+    // the last fetch failed). The first connection fetches nothing: the page came with its list. Its mark
+    // is not trusted, though (false): the list is older than the connection.
+    G.onConnect = (missed) => {
+      if (!connectedOnce) { connectedOnce = true; return false; }
+      if (!missed && !stale) return true;
+      return refetch();
+    };
   }
 })();

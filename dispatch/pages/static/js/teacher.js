@@ -277,12 +277,14 @@
     state.offers = applyLive(state.offers, [kind, payload]);
     store.set("offers", state.offers);
   }
+  let stale = false; // the last fetch failed: the lists may lack what was pushed meanwhile
   async function refresh() {
     try {
       const fresh = await live.fetch(() => Promise.all([
         G.getJson("/api/v1/offers"), G.getJson("/api/v1/orders/open"), G.getJson("/api/v1/me/schedule"), G.getJson("/api/v1/me/ratings"),
       ]));
-      if (!fresh) return; // a newer fetch has answered already
+      stale = false;
+      if (!fresh) return true; // a newer fetch has answered already
       const [fetched, open, week, ratings] = fresh.answer;
       const offers = fresh.since.reduce(applyLive, fetched);
       Object.assign(state, { offers, open, week, ratings, fetchedAt: new Date().toISOString() });
@@ -290,11 +292,14 @@
       store.set("fetched_at", state.fetchedAt);
       $("#offline-note").hidden = true;
       renderAll();
+      return true;
     } catch (e) {
+      stale = true;
       const note = $("#offline-note");
       const when = state.fetchedAt ? new Date(state.fetchedAt).toLocaleString(G.locale, { dateStyle: "short", timeStyle: "short" }) : "–";
       note.textContent = t("offline_copy", { when });
       note.hidden = false;
+      return false;
     }
   }
 
@@ -370,9 +375,16 @@
     let pendingRefresh = null;
     socket.on("order_updated", () => { clearTimeout(pendingRefresh); pendingRefresh = setTimeout(refresh, 300); });
   }
-  // On every (re)connect: send what waited, then fetch; an offer made while the signal was gone is not lost.
-  G.onConnect = () => { flush().then(refresh); };
+  // On every (re)connect: send what waited, then fetch if the server says something was missed (or the last
+  // fetch failed); an offer made while the signal was gone is not lost.
+  G.onConnect = (missed) => flush().then(() => (missed || stale ? refresh() : true));
   window.addEventListener("online", () => flush());
+  // Open orders nearby and new ratings are not pushed: a phone taken out of the pocket fetches its lists
+  // again if they are over a minute old (each phone at its own moment, unlike a reconnect after a restart).
+  document.addEventListener("visibilitychange", () => {
+    const age = Date.now() - Date.parse(state.fetchedAt || 0);
+    if (document.visibilityState === "visible" && !(age < 60_000)) refresh();
+  });
   setInterval(flush, 15000);
   setInterval(tick, 1000);
 
