@@ -4,6 +4,7 @@ from dispatch.accounts.models import User
 from dispatch.bookings.models import Withdrawal
 from dispatch.district.models import District, Kecamatan, SeedMarker, Village
 from dispatch.idempotency import IdempotencyRecord
+from dispatch.live_marks import LiveMark
 from dispatch.offers.models import Offer
 from dispatch.orders.models import LessonSession, Order
 from dispatch.ratings.models import Rating
@@ -14,6 +15,7 @@ from dispatch.teachers.models import Teacher
 __all__ = [
     "District",
     "IdempotencyRecord",
+    "LiveMark",
     "Kecamatan",
     "MatchingRun",
     "LessonSession",

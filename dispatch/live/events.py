@@ -10,10 +10,10 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from dispatch.accounts.auth import user_from_token
-from dispatch.extensions import socketio
+from dispatch.extensions import db, socketio
 from dispatch.live import DISTRICT_ROOM, school_room, teacher_room, user_room
 from dispatch.live.manager import SOCKET_STAMP
-from dispatch.live.marks import RESUME_EVENT, marked, marks_room, read_mark
+from dispatch.live.marks import RESUME_EVENT, marked, marks_room, read_mark, resume
 
 
 @socketio.on("connect")
@@ -35,11 +35,15 @@ def connect(auth=None):
         room = DISTRICT_ROOM
     else:
         raise ConnectionRefusedError("this account has no room to listen to")
+    wants_marks = isinstance(auth, dict) and "mark" in auth  # the pages do; other clients hear no more
+    if wants_marks:
+        db.session.rollback()  # the count is read in a transaction begun after the join (SQLite's snapshot)
     join_room(room)
-    if isinstance(auth, dict) and "mark" in auth:  # a client that keeps marks (the pages); others hear no more
+    if wants_marks:
         if marked(room):
             join_room(marks_room(room))
-        # Joined first, then read: a change numbered after the read reaches this socket live.
-        verdict = socketio.server.manager.resume(room, read_mark(auth))
+        # Joined first, then read: a change committed after the read is emitted after the join.
+        verdict = resume(db.session, room, read_mark(auth))
+        db.session.rollback()
         # To this socket only: through Redis every process would read it and find nobody to give it to.
         socketio.server.emit(RESUME_EVENT, verdict, to=request.sid, namespace="/", ignore_queue=True)

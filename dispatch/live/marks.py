@@ -1,45 +1,46 @@
 """A reconnect that fetches nothing when nothing was missed.
 
 On every (re)connect a phone used to fetch its lists. When a web process dies, its 750 phones come
-back to the others at once, and those fetches (each 2-4 times the connect's own cost) kept two cores
+back to the others at once, and those fetches (each costing more than the connect itself) kept two cores
 busy for 20-30 s (bench/peak, 2026-11-28). Most of those phones had missed nothing.
 
-Each phone room (`teacher:<id>`, `school:<npsn>`) has a counter in Redis. A transaction that will tell a
-room something takes the room's next number *before it commits*; after the commit its events go out,
-then `mark {"seq": n}` to the same room, so a phone that hears the mark has heard the events before it
-(one emitter's messages to a room keep their order). A phone keeps the highest number up to which it
-heard every mark (marks of different processes may arrive out of order) and hands it back when it
-reconnects (`auth={"mark": {"epoch", "seq"}}`). The process it reaches joins it to its rooms first,
-then reads the counter, and answers `resume {"epoch", "seq", "missed"}`:
+Each phone room (`teacher:<id>`, `school:<npsn>`) has a counter in the database (`live_mark`). The
+transaction that changes what the room's phones show takes the room's next number as its last write
+before it commits. After the commit its events go out, then `mark {"seq": n}` to the room's sockets that
+keep marks, so a phone that hears the mark has heard the events before it (one emitter's messages to a
+room keep their order). A phone keeps the highest number up to which it heard every mark (marks from
+different processes may arrive out of order) and hands it back when it reconnects
+(`auth={"mark": {"epoch", "seq"}}`). The process it reaches joins it to its rooms, then reads the
+counter in a new transaction, and answers `resume {"epoch", "seq", "missed"}`:
 
-- same epoch and number: every change to the room is one the phone heard, or one that will reach it
-  live (taken after the read, it is emitted after the join): nothing to fetch;
-- anything else (no mark, a number the phone did not reach, a new epoch, Redis unreadable, or this
-  process still inside a Redis outage): `missed`, and the phone fetches as before.
+- the phone's number is the room's: every committed change to the room is one the phone heard, and one
+  committed after the read goes out after the join, so it reaches this socket live: nothing to fetch;
+- anything else (no mark, a number the phone did not reach, another database): `missed`, and the phone
+  fetches as before. It trusts the number it was given only once a fetch begun after the answer has
+  succeeded; the number read was committed, so that fetch shows its change.
 
-Taking the number before the commit means a process killed between its commit and its emit has still
-moved the counter: the phones that missed its events fetch. A transaction that rolls back leaves a gap,
-which costs its room's phones one fetch, never a miss. The epoch is stored beside the counters: if
-Redis loses them (a restart without persistence), a new epoch makes every old mark fail.
+Because the number is committed with the change, a process killed between its commit and its emit, an
+emit that failed, or a Redis outage that kept an event from other processes' phones all leave those
+phones short of the room's number: they fetch on their next reconnect. A change that the room is not
+told of live (a decline, which only the teacher's other devices would need; a lesson the teacher
+withdrew from, announced to the order's remaining teachers; a new rating) takes a number too but sends
+no mark: the phones fetch on their next reconnect, as they always did. Open orders nearby are not
+numbered (a posted order would touch hundreds of rooms); the teacher's page fetches them when it is
+brought back to the screen.
 
-Events that could not be marked or published while Redis was away: the process records their rooms
-(dispatch/live/resync.py) and, as soon as it sees Redis back, moves their counters, so a phone
-reconnecting after that fetches; until every process has surely resubscribed, any process answers
-`missed`. One process on its own (no Redis) keeps no marks: every reconnect fetches, as before, since a
-job worker's events could not reach its phones anyway.
+Clients that do not send `mark` hear neither `mark` nor `resume`: exactly the contract's events.
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
+import sqlalchemy as sa
 
-log = logging.getLogger(__name__)
+from dispatch.live_marks import EPOCH_ROOM, LiveMark
 
 MARK_EVENT = "mark"
 RESUME_EVENT = "resume"
-EPOCH_FIELD = "~epoch"  # no room name starts with "~"
 PHONE_ROOM_PREFIXES = ("teacher:", "school:")
+_marks = LiveMark.__table__
 
 
 def marked(room: object) -> bool:
@@ -63,91 +64,32 @@ def read_mark(auth: object) -> tuple[str, int] | None:
     return epoch, seq
 
 
-def missed() -> dict:
-    return {"missed": True, "epoch": None, "seq": None}
-
-
-class NoMarks:
-    """One process without Redis: no marks; every reconnect fetches."""
-
-    def take_marks(self, rooms) -> dict[str, int]:
+def take_marks(session, rooms) -> dict[str, int]:
+    """The next number of each phone room, inside the transaction that changes them, as its last write.
+    Rows in a fixed order, after every other lock the transaction holds: two such transactions cannot
+    wait on each other in a cycle."""
+    rooms = sorted({room for room in rooms if marked(room)})
+    if not rooms:
         return {}
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    upsert = insert(_marks).values([{"room": room, "seq": 1} for room in rooms])
+    upsert = upsert.on_conflict_do_update(index_elements=[_marks.c.room], set_={"seq": _marks.c.seq + 1})
+    return dict(session.execute(upsert.returning(_marks.c.room, _marks.c.seq)).all())
 
-    def resume(self, room: str | None, mark: tuple[str, int] | None) -> dict:
-        return missed()
 
-
-class RedisMarksMixin:
-    """For the Redis manager (dispatch/live/resync.py): counters in a hash beside the Socket.IO channel."""
-
-    @property
-    def marks_key(self) -> str:
-        return f"{self.channel}:marks"
-
-    def take_marks(self, rooms) -> dict[str, int]:
-        """The next number of each phone room, taken inside the transaction that will tell them something.
-        {} when Redis is away: the rooms are then recorded, and their counters moved once it is back."""
-        rooms = sorted({room for room in rooms if marked(room)})
-        if not rooms:
-            return {}
-        if self._redis_away():
-            self._unmarked(rooms)
-            return {}
-        try:
-            pipe = self._marks_client().pipeline(transaction=True)
-            pipe.hsetnx(self.marks_key, EPOCH_FIELD, uuid.uuid4().hex)
-            for room in rooms:
-                pipe.hincrby(self.marks_key, room, 1)
-            numbers = pipe.execute()[1:]
-        except Exception as exc:
-            log.warning("live marks: Redis unreachable (%s); %d room(s) left unmarked", exc, len(rooms))
-            self._unmarked(rooms)
-            return {}
-        return dict(zip(rooms, numbers, strict=True))
-
-    def resume(self, room: str | None, mark: tuple[str, int] | None) -> dict:
-        """What a reconnecting phone of `room` missed, told after it has joined the room."""
-        if not marked(room) or self._redis_away():
-            return missed()
-        try:
-            pipe = self._marks_client().pipeline(transaction=True)
-            pipe.hsetnx(self.marks_key, EPOCH_FIELD, uuid.uuid4().hex)
-            pipe.hmget(self.marks_key, [EPOCH_FIELD, room])
-            epoch, seq = pipe.execute()[1]
-        except Exception as exc:
-            log.debug("live marks: Redis unreachable (%s)", exc)
-            return missed()
-        epoch, seq = epoch.decode() if isinstance(epoch, bytes) else str(epoch), int(seq or 0)
-        with self.missed.lock:
-            outage = self.missed.recording  # an event of this outage may not have moved its counter yet
-        return {"missed": outage or mark != (epoch, seq), "epoch": epoch, "seq": seq}
-
-    def move_marks(self, rooms, everyone: bool) -> None:
-        """After an outage: the rooms' phones may have missed events that took no number."""
-        rooms = sorted({room for room in rooms if marked(room)})
-        try:
-            pipe = self._marks_client().pipeline(transaction=True)
-            if everyone:
-                pipe.hset(self.marks_key, EPOCH_FIELD, uuid.uuid4().hex)
-            for room in rooms:
-                pipe.hincrby(self.marks_key, room, 1)
-            pipe.execute()
-        except Exception as exc:  # away again: still recorded, moved when it is back
-            log.warning("live marks: could not move %d room(s) (%s)", len(rooms), exc)
-            self._unmarked(rooms, everyone)
-
-    def _marks_client(self):
-        if not self.connected:  # as the manager's publish does after an outage
-            self._redis_connect()
-        return self.redis
-
-    def _redis_away(self) -> bool:
-        """A publish failed lately and the manager is waiting out its backoff: do not wait on Redis again."""
-        return self._clock() < self._retry_at
-
-    def _unmarked(self, rooms, everyone: bool = False) -> None:
-        """Recorded as an event held back: the counters move, and the rooms get `resync`, once Redis is back."""
-        self._held_back({"method": "emit", "event": MARK_EVENT, "room": None if everyone else list(rooms)})
+def resume(session, room: str | None, mark: tuple[str, int] | None) -> dict:
+    """What a reconnecting phone of `room` missed. Call it after the phone has joined the room, in a
+    transaction begun after the join (SQLite reads from a snapshot taken at the transaction's first read)."""
+    if not marked(room):
+        return {"missed": True, "epoch": None, "seq": None}
+    rows = dict(
+        session.execute(sa.select(_marks.c.room, _marks.c.seq).where(_marks.c.room.in_([EPOCH_ROOM, room]))).all()
+    )
+    epoch, seq = str(rows.get(EPOCH_ROOM, 0)), int(rows.get(room, 0))  # no epoch row: a database made by create_all
+    return {"missed": mark != (epoch, seq), "epoch": epoch, "seq": seq}
 
 
 class PhoneMark:
@@ -179,7 +121,7 @@ class PhoneMark:
 
     def heard(self, data: object) -> None:
         seq = data.get("seq") if isinstance(data, dict) else None
-        if not isinstance(seq, int) or seq <= self.seq:
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq <= self.seq:
             return
         self.above.add(seq)
         while self.seq + 1 in self.above:

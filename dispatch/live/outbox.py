@@ -16,7 +16,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from dispatch.live import DISTRICT_ROOM, school_room, teacher_room
-from dispatch.live.marks import MARK_EVENT, marks_room
+from dispatch.live.marks import MARK_EVENT, marks_room, take_marks
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,10 @@ class Outbox:
         self.closed_offers: dict[int, tuple[int, str]] = {}  # offer id -> (teacher id, reason)
         self.orders: set[int] = set()
         self.ready: list[tuple[str, object, str]] = []  # (event, data, room), emitted after commit
-        self.marks: dict[str, int] = {}  # phone room -> its number for this transaction (dispatch/live/marks.py)
+        # Phone rooms changed without an event to them (a decline, a withdrawal, a rating): numbered, with no
+        # mark, so their phones fetch on their next reconnect (dispatch/live/marks.py).
+        self.touched: set[str] = set()
+        self.marks: dict[str, int] = {}  # phone room -> its number for this transaction
         # What the transaction changed, held until it ends: the session's identity map is weak, and an
         # order or offer nobody else holds any more would be read again to be announced (how often
         # depended on when the garbage collector ran).
@@ -59,6 +62,7 @@ def quiet(session: Session):
 def _after_flush(session: Session, _context) -> None:
     from dispatch.offers.models import Offer
     from dispatch.orders.models import LessonSession, Order
+    from dispatch.ratings.models import Rating
 
     if session.info.get("live_quiet"):
         return
@@ -68,6 +72,8 @@ def _after_flush(session: Session, _context) -> None:
         if isinstance(obj, LessonSession):
             if obj.order_id is not None:
                 box.orders.add(obj.order_id)
+            # A teacher who no longer holds it (withdrew) is not among those the order is announced to.
+            box.touched.update(teacher_room(t) for t in inspect(obj).attrs.teacher_id.history.deleted if t is not None)
         elif isinstance(obj, Order):
             box.orders.add(obj.id)
         elif isinstance(obj, Offer):
@@ -77,7 +83,11 @@ def _after_flush(session: Session, _context) -> None:
             before = inspect(obj).attrs.status.history.deleted
             if "open" in before and obj.status in CLOSED_REASONS:
                 box.closed_offers[obj.id] = (obj.teacher_id, CLOSED_REASONS[obj.status])
+            elif "open" in before:  # declined: the teacher's other devices still show it
+                box.touched.add(teacher_room(obj.teacher_id))
             box.orders.add(obj.order_id)
+        elif isinstance(obj, Rating) and obj in session.new:
+            box.touched.add(teacher_room(obj.teacher_id))
 
 
 def _before_commit(session: Session) -> None:
@@ -86,7 +96,7 @@ def _before_commit(session: Session) -> None:
     if box is None:
         return
     session.flush()
-    if not (box.new_offers or box.closed_offers or box.orders):
+    if not (box.new_offers or box.closed_offers or box.orders or box.touched):
         return
     from dispatch.offers.models import Offer
     from dispatch.offers.schemas import OfferOut
@@ -114,33 +124,33 @@ def _before_commit(session: Session) -> None:
     box.new_offers.clear()
     box.closed_offers.clear()
     box.orders.clear()
-    # Before the commit: a process that dies between its commit and its emit has still moved the counter.
-    manager = _live_manager()
-    if manager is not None:
-        box.marks |= manager.take_marks(room for _name, _data, room in box.ready if room not in box.marks)
+    # The last write before the commit, and committed with the change: a process that dies before its emit
+    # still leaves the room's phones short of this number.
+    box.marks |= take_marks(session, chain((room for _name, _data, room in box.ready), box.touched))
 
 
 def _after_commit(session: Session) -> None:
     box = session.info.pop("live_outbox", None)
-    if box is None or not box.ready:
+    if box is None or not (box.ready or box.marks):
         return
     from dispatch.extensions import socketio
 
     if socketio.server is None:  # the app was built without live push
         return
-    # Each room's mark after its events: a phone that hears the mark has heard them (dispatch/live/marks.py).
-    marks = [(MARK_EVENT, {"seq": seq}, marks_room(room)) for room, seq in sorted(box.marks.items())]
-    for name, data, room in chain(box.ready, marks):
+    failed = set(box.touched)  # rooms whose phones must not be told they are current
+    for name, data, room in box.ready:
         try:
             socketio.emit(name, data, to=room)
         except Exception:  # the booking stands; a phone that missed this fetches on reconnect
+            failed.add(room)
             log.exception("could not emit %s to %s", name, room)
-
-
-def _live_manager():
-    from dispatch.extensions import socketio
-
-    return socketio.server.manager if socketio.server is not None else None
+    # Each room's mark after its events: a phone that hears the mark has heard them (dispatch/live/marks.py).
+    for room, seq in sorted(box.marks.items()):
+        if room not in failed:
+            try:
+                socketio.emit(MARK_EVENT, {"seq": seq}, to=marks_room(room))
+            except Exception:
+                log.exception("could not emit a mark to %s", room)
 
 
 def _after_rollback(session: Session) -> None:

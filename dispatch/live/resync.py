@@ -10,7 +10,7 @@ What the other processes' phones missed, the publishing process knows: the rooms
 could not publish. From the moment it sees Redis fail (a failed publish, or its own subscription
 lost) until every process has surely resubscribed (`grace_seconds` after it sees Redis back), it records
 the rooms of everything it emits. Then it publishes one `resync` to those rooms; the phones in them
-fetch `GET /api/v1/offers` (as on reconnect) at a random moment within `spread_seconds`, once however
+fetch `GET /api/v1/offers` at a random moment within `spread_seconds`, once however
 many processes tell them. The phones in no such room are left alone: telling all 1,500 to fetch at once
 overloaded two cores for 20 s (bench/peak, Redis fault, 2026-11-28). A socket close (a password change)
 that could not be published is published again; it names the session stamp it ends, so a later login's
@@ -30,7 +30,7 @@ import threading
 import time
 
 from dispatch.live.manager import END_SESSIONS_EVENT, LocalManager, RedisManager
-from dispatch.live.marks import NoMarks, RedisMarksMixin
+from dispatch.live.marks import MARK_EVENT
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ class MissedRooms:
             return
         if message.get("event") == END_SESSIONS_EVENT:
             self.closes.append(message)
+            return
+        if message.get("event") == MARK_EVENT:  # a phone short of its number fetches on reconnect anyway
             return
         room = message.get("room")
         if room is None:
@@ -157,9 +159,6 @@ class ResyncMixin:
             if not missed.recording or missed.settling:
                 return
             missed.settling = True
-            rooms, everyone = set(missed.rooms), missed.everyone
-        # At once, not after the grace: a phone that reconnects from now on must learn it missed these.
-        self.move_marks(rooms, everyone)
         if hasattr(self, "_retry_at"):
             self._retry_at = 0.0  # a publisher waiting out its backoff may publish at once
         timer = threading.Timer(self.grace_seconds, self._send_resync)
@@ -194,7 +193,6 @@ class ResyncMixin:
 
     def _send_resync(self) -> None:
         rooms, everyone, closes = self.missed.take()
-        self.move_marks(rooms, everyone)  # also those recorded during the grace
         for close in closes:
             self._publish_once(close)
         if not rooms and not everyone:
@@ -219,20 +217,15 @@ class ResyncMixin:
         return False
 
 
-class ResyncingRedisManager(RedisMarksMixin, ResyncMixin, RedisManager):
+class ResyncingRedisManager(ResyncMixin, RedisManager):
     """dispatch/live/manager.py's Redis manager (closing a user's sockets everywhere, a quiet publish
-    backoff), with the steady resubscription, the targeted resync and the phones' marks
-    (dispatch/live/marks.py)."""
-
-
-class LocalMarklessManager(NoMarks, LocalManager):
-    """One process, no message queue, no marks: every reconnect fetches."""
+    backoff), with the steady resubscription and the targeted resync."""
 
 
 def client_manager(redis_url: str | None, channel: str, resubscribe_seconds: float):
     """Socket.IO's client manager: through Redis when configured (several processes), else local."""
     if not redis_url:
-        return LocalMarklessManager()
+        return LocalManager()
     manager = ResyncingRedisManager(redis_url, channel=channel, redis_options=redis_options())
     manager.resubscribe_seconds = resubscribe_seconds
     return manager

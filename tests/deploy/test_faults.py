@@ -184,6 +184,7 @@ def test_web_process_killed_its_phones_reconnect_and_miss_nothing(healthy, stack
         lambda: (c := _phones_per_worker(stack)) and sum(c.values()) - sum(before.values()) >= len(phones) and c,
         30, "the phones' connections",
     )  # fmt: skip
+    wait_for(lambda: all(p.mark.trusted for p in phones), 30, "the phones' first fetch")  # their lists are current
     # The process holding the most phones (at least half of them) is killed.
     victim = max(counts, key=lambda i: counts[i] - before[i])
     assert counts[victim] - before[victim] >= len(phones) // 2

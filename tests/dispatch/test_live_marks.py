@@ -1,80 +1,152 @@
-"""A reconnect fetches only when something was missed (dispatch/live/marks.py): the counters in a real
-Redis, the marks phones hear in one process, and a phone moving between two server processes."""
+"""A reconnect fetches only when something was missed (dispatch/live/marks.py): the numbers in the
+database, the marks a phone hears in one process, and a phone moving between two server processes."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
 import requests
 
-from dispatch.extensions import socketio
+from dispatch.accounts.auth import issue_token
+from dispatch.extensions import db, socketio
 from dispatch.live import teacher_room
-from dispatch.live.marks import MARK_EVENT, RESUME_EVENT, PhoneMark
-from dispatch.live.resync import ResyncingRedisManager, redis_options
-from tests.conftest import build_app, clear_database
+from dispatch.live.marks import MARK_EVENT, RESUME_EVENT, PhoneMark, resume, take_marks
 from tests.dispatch.test_live_server import bearer, post_urgent_order
-from tests.dispatch.test_offers import urgent_order
+from tests.dispatch.test_offers import offers_of, urgent_order
 from tests.live_server import Listener
 
-DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
-
-def manager_on(url: str, channel: str) -> ResyncingRedisManager:
-    manager = ResyncingRedisManager(url, channel=channel, redis_options=redis_options())
-    manager.resubscribe_seconds = 0.05
-    return manager
-
-
-@pytest.fixture
-def channel(redis_url):
-    import redis
-
-    name = f"guru-test-marks-{uuid.uuid4().hex[:8]}"
-    yield name
-    redis.Redis.from_url(redis_url).delete(f"{name}:marks")
-
-
-def test_resume_says_missed_unless_the_mark_is_the_rooms_latest(redis_url, channel):
-    manager = manager_on(redis_url, channel)
-    taken = manager.take_marks(["teacher:1", "teacher:1", "school:9", "district", "user:3", "marks:teacher:1"])
+def test_resume_says_missed_unless_the_mark_is_the_rooms_latest(app):
+    taken = take_marks(db.session, ["teacher:1", "teacher:1", "school:9", "district", "user:3", "marks:teacher:1"])
+    db.session.commit()
     assert taken == {"school:9": 1, "teacher:1": 1}  # phone rooms only, one number each
-    first = manager.resume("teacher:1", None)
+    first = resume(db.session, "teacher:1", None)
     assert first["missed"] and first["seq"] == 1
     epoch = first["epoch"]
-    assert manager.resume("teacher:1", (epoch, 1)) == {"missed": False, "epoch": epoch, "seq": 1}
-    assert manager.resume("teacher:1", (epoch, 0))["missed"]  # a change it did not hear
-    assert manager.resume("teacher:1", ("another", 1))["missed"]
-    assert manager.resume("district", (epoch, 1))["missed"]  # no marks there: always fetch
-    assert manager.resume("teacher:2", (epoch, 0)) == {"missed": False, "epoch": epoch, "seq": 0}
-
-    assert manager.take_marks(["teacher:1"]) == {"teacher:1": 2}
-    assert manager.resume("teacher:1", (epoch, 1))["missed"]
-
-    manager.redis.delete(f"{channel}:marks")  # Redis restarted without its data: counters start again
-    manager.take_marks(["teacher:1"])
-    again = manager.resume("teacher:1", (epoch, 1))
-    assert again["missed"] and again["seq"] == 1 and again["epoch"] != epoch
+    assert resume(db.session, "teacher:1", (epoch, 1)) == {"missed": False, "epoch": epoch, "seq": 1}
+    assert resume(db.session, "teacher:1", (epoch, 0))["missed"]  # a change it did not hear
+    assert resume(db.session, "teacher:1", (epoch + "x", 1))["missed"]  # another database
+    assert resume(db.session, "district", (epoch, 1))["missed"]  # no marks there: always fetch
+    assert resume(db.session, "teacher:2", (epoch, 0)) == {"missed": False, "epoch": epoch, "seq": 0}
+    assert take_marks(db.session, ["teacher:1"]) == {"teacher:1": 2}
+    db.session.commit()
+    assert resume(db.session, "teacher:1", (epoch, 1))["missed"]
 
 
-def test_an_outage_moves_the_counters_of_its_rooms_as_soon_as_redis_is_back(redis_url, channel):
-    other = manager_on(redis_url, channel)  # a process that never lost Redis
-    other.take_marks(["teacher:1", "teacher:2", "teacher:3"])
-    epoch = other.resume("teacher:1", None)["epoch"]
+def test_a_number_is_given_out_only_once_committed(shared_app):
+    """A phone told a number fetches its lists next; a number of a change still uncommitted would be
+    trusted by a fetch that cannot see the change."""
+    with shared_app.app_context():
+        take_marks(db.session, ["teacher:1"])
+        db.session.commit()
+    writing, written, read = threading.Event(), threading.Event(), {}
 
-    manager = manager_on(DEAD_REDIS, channel)
-    assert manager._publish({"method": "emit", "event": "offer", "data": [{}], "namespace": "/",
-                             "room": "teacher:1", "host_id": manager.host_id}) is None  # fmt: skip
-    assert manager.take_marks(["teacher:2"]) == {}  # away: unnumbered, and recorded
-    assert not other.resume("teacher:1", (epoch, 1))["missed"]  # nobody can know yet
+    def writer():
+        with shared_app.app_context():
+            take_marks(db.session, ["teacher:1"])
+            writing.set()
+            written.wait(30)
+            db.session.commit()
 
-    manager.redis_url, manager.connected, manager._retry_at = redis_url, False, 0.0  # Redis is back
-    manager._redis_back()  # as its probe would
-    assert other.resume("teacher:1", (epoch, 1))["missed"]
-    assert other.resume("teacher:2", (epoch, 1))["missed"]
-    assert not other.resume("teacher:3", (epoch, 1))["missed"]
-    # The process that had the outage says "missed" to everyone until it has settled.
-    assert manager.resume("teacher:3", (epoch, 1))["missed"]
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writing.wait(30)
+        with shared_app.app_context():
+            read["during"] = resume(db.session, "teacher:1", None)["seq"]
+    finally:
+        written.set()
+        thread.join(30)
+    with shared_app.app_context():
+        assert (read["during"], resume(db.session, "teacher:1", None)["seq"]) == (1, 2)
+
+
+def listen(app, client, user, mark: PhoneMark | None):
+    auth = {"token": issue_token(user), **(mark.auth() if mark else {})}
+    return socketio.test_client(app, auth=auth, flask_test_client=client)
+
+
+def heard(listener, mark: PhoneMark | None = None) -> list[str]:
+    names = []
+    for event in listener.get_received():
+        names.append(event["name"])
+        if event["name"] == MARK_EVENT and mark is not None:
+            mark.heard(event["args"][0])
+        if event["name"] == RESUME_EVENT and mark is not None:
+            names[-1] = f"resume:{'missed' if event['args'][0]['missed'] else 'none'}"
+            generation = mark.resumed(event["args"][0])
+            if generation is not None:
+                mark.fetched(generation)  # (the page would fetch its lists here)
+    return names
+
+
+def test_a_phone_hears_a_mark_after_its_events_and_resumes_without_a_fetch(app, client, world):
+    mark = PhoneMark()
+    teacher = listen(app, client, world.user_t1, mark)
+    assert heard(teacher, mark) == ["resume:missed"]  # a first connection: the page fetches its lists
+    bystander = listen(app, client, world.user_t2, None)  # a client of API.md only
+
+    urgent_order(client, world)
+    names = heard(teacher, mark)
+    assert names[-1] == MARK_EVENT and "offer" in names  # the transaction's events, then its mark
+    assert set(heard(bystander)) <= {"offer", "offer_closed", "order_updated"}  # no mark, no resume
+
+    teacher.disconnect()
+    teacher = listen(app, client, world.user_t1, mark)  # signal back: nothing happened meanwhile
+    assert heard(teacher, mark) == ["resume:none"]
+    teacher.disconnect()
+    urgent_order(client, world)  # while the phone is away
+    teacher = listen(app, client, world.user_t1, mark)
+    assert heard(teacher, mark) == ["resume:missed"]
+
+
+def test_a_process_that_dies_between_its_commit_and_its_emit_leaves_the_phones_short(app, client, world, monkeypatch):
+    room = teacher_room(world.teacher_1.id)
+    before = resume(db.session, room, None)
+    mark = (before["epoch"], before["seq"])
+    emitted = []
+    monkeypatch.setattr(socketio, "emit", lambda *args, **kwargs: emitted.append(args))  # died after the commit
+    urgent_order(client, world)
+    monkeypatch.undo()
+    assert any(args[0] == "offer" for args in emitted)  # (what would have gone out; nothing did)
+    assert resume(db.session, room, mark)["missed"]
+
+
+def test_a_room_whose_event_could_not_be_emitted_gets_no_mark(app, client, world, monkeypatch):
+    mark = PhoneMark()
+    teacher = listen(app, client, world.user_t1, mark)
+    heard(teacher, mark)
+    emit = socketio.emit
+
+    def offer_fails(name, data, to=None, **kwargs):
+        if name == "offer":
+            raise RuntimeError("the message queue is away")
+        return emit(name, data, to=to, **kwargs)
+
+    monkeypatch.setattr(socketio, "emit", offer_fails)
+    urgent_order(client, world)
+    assert MARK_EVENT not in heard(teacher, mark)  # it would say the phone had heard the offer
+    monkeypatch.undo()
+    teacher.disconnect()
+    assert heard(listen(app, client, world.user_t1, mark), mark) == ["resume:missed"]
+
+
+def test_a_decline_numbers_the_room_without_a_mark(app, client, world):
+    """The teacher's other phone still shows the declined offer: it must fetch on its next reconnect."""
+    mark = PhoneMark()
+    other_phone = listen(app, client, world.user_t1, mark)
+    heard(other_phone, mark)
+    urgent_order(client, world)
+    heard(other_phone, mark)
+    [offer] = offers_of(client, world, "user_t1")
+    declined = client.post(f"/api/v1/offers/{offer['id']}/decline", json={"reason": "sakit"},
+                           headers=world.headers("user_t1"))  # fmt: skip
+    assert declined.status_code == 200
+    assert MARK_EVENT not in heard(other_phone, mark)
+    other_phone.disconnect()
+    assert heard(listen(app, client, world.user_t1, mark), mark) == ["resume:missed"]
 
 
 def test_the_phone_keeps_the_highest_number_up_to_which_it_heard_every_mark():
@@ -96,27 +168,8 @@ def test_the_phone_keeps_the_highest_number_up_to_which_it_heard_every_mark():
 
 
 @pytest.fixture
-def app(database, redis_url, channel):
-    """The app of a process that emits through Redis (and so keeps marks)."""
-    app = build_app(database, REDIS_URL=redis_url, SOCKETIO_CHANNEL=channel)
-    with app.app_context():
-        yield app
-    clear_database(app, database)
-
-
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_a_process_that_dies_between_its_commit_and_its_emit_has_moved_the_counter(app, client, world, monkeypatch):
-    manager = socketio.server.manager
-    room = teacher_room(world.teacher_1.id)
-    before = manager.resume(room, None)
-    mark = (before["epoch"], before["seq"])
-    assert not manager.resume(room, mark)["missed"]
-    emitted = []
-    monkeypatch.setattr(socketio, "emit", lambda *args, **kwargs: emitted.append(args))  # died after the commit
-    urgent_order(client, world)
-    monkeypatch.undo()
-    assert emitted  # (what would have gone out; it did not)
-    assert manager.resume(room, mark)["missed"]
+def channel(redis_url):
+    return f"guru-test-marks-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # about the servers, not the database
@@ -157,3 +210,20 @@ def test_a_phone_that_moves_to_another_process_fetches_only_when_it_missed_somet
     teacher = Listener(server_a, tokens["user_t1"], mark=keeper).connect()
     assert teacher.wait_for(RESUME_EVENT)["missed"] is False
     teacher.disconnect()
+
+
+def test_a_withdrawal_numbers_the_withdrawing_teachers_room(app, client, world):
+    """The order is announced to the teachers who hold its sessions; the one who withdrew no longer does,
+    and their other phone still shows the lesson in its week."""
+    order = urgent_order(client, world)
+    [mine] = offers_of(client, world, "user_t1")
+    assert client.post(f"/api/v1/offers/{mine['id']}/accept", headers=world.headers("user_t1")).status_code == 200
+    mark = PhoneMark()
+    other_phone = listen(app, client, world.user_t1, mark)
+    heard(other_phone, mark)
+    withdrawn = client.post(f"/api/v1/sessions/{order['sessions'][0]['id']}/withdraw", json={"reason": "sakit"},
+                            headers=world.headers("user_t1"))  # fmt: skip
+    assert withdrawn.status_code == 200
+    assert MARK_EVENT not in heard(other_phone, mark)
+    other_phone.disconnect()
+    assert heard(listen(app, client, world.user_t1, mark), mark) == ["resume:missed"]

@@ -125,7 +125,24 @@
     let mark = { epoch: null, seq: 0, above: new Set(), trusted: false, generation: 0 };
     const auth = (cb) => cb({ mark: mark.trusted ? { epoch: mark.epoch, seq: mark.seq } : null });
     const socket = io({ transports: ["websocket", "polling"], auth });
-    socket.on("connect", () => { live.textContent = G.t("connected"); live.dataset.state = "on"; });
+    // A process still on older code (a rolling restart) sends no `resume`: then fetch as before. (Its
+    // `resume`, sent before the connection is accepted, is handed to this page before the `connect` event.)
+    let resumeDue = null, resumedHere = false;
+    const resumed = (verdict) => {
+      clearTimeout(resumeDue);
+      resumedHere = true;
+      const generation = mark.generation + 1;
+      const missed = !verdict || !!verdict.missed || !verdict.epoch;
+      mark = { epoch: (verdict && verdict.epoch) || null, seq: (verdict && verdict.seq) || 0, above: new Set(), trusted: !missed, generation };
+      live.dataset.resumed = `${generation}:${missed ? "missed" : "none"}`; // what the last reconnect found
+      Promise.resolve(G.onConnect ? G.onConnect(missed) : true).then((ok) => {
+        if (mark.generation === generation) mark.trusted = ok === true && !!mark.epoch;
+      }, () => { if (mark.generation === generation) mark.trusted = false; });
+    };
+    socket.on("connect", () => {
+      live.textContent = G.t("connected"); live.dataset.state = "on";
+      if (!resumedHere) resumeDue = setTimeout(() => resumed(null), 5000);
+    });
     socket.on("mark", (data) => {
       const seq = data && data.seq;
       if (!Number.isInteger(seq) || seq <= mark.seq) return;
@@ -133,17 +150,13 @@
       while (mark.above.has(mark.seq + 1)) { mark.seq += 1; mark.above.delete(mark.seq); }
     });
     // Right after each (re)connect: whether anything changed that this page did not hear. Trusted again only
-    // once a fetch asked after this answer has succeeded (onConnect's promise gives true or false).
-    socket.on("resume", (verdict) => {
-      const generation = mark.generation + 1;
-      const missed = !verdict || !!verdict.missed || !verdict.epoch;
-      mark = { epoch: (verdict && verdict.epoch) || null, seq: (verdict && verdict.seq) || 0, above: new Set(), trusted: !missed, generation };
-      live.dataset.resumed = `${generation}:${missed ? "missed" : "none"}`; // what the last reconnect found
-      Promise.resolve(G.onConnect ? G.onConnect(missed) : true).then((ok) => {
-        if (mark.generation === generation) mark.trusted = ok !== false && !!mark.epoch;
-      }, () => { if (mark.generation === generation) mark.trusted = false; });
+    // once a fetch asked after this answer has succeeded (onConnect's promise gives true).
+    socket.on("resume", resumed);
+    socket.on("disconnect", () => {
+      live.textContent = G.t("reconnecting"); live.dataset.state = "off";
+      clearTimeout(resumeDue);
+      resumedHere = false;
     });
-    socket.on("disconnect", () => { live.textContent = G.t("reconnecting"); live.dataset.state = "off"; });
     socket.on("connect_error", () => { live.textContent = G.t("not_connected"); live.dataset.state = "off"; });
     // Live push came back after an outage (Redis): events made meanwhile were not pushed. Fetch again, as
     // on a reconnect, at a random moment within the spread the server asks for, so that 1,500 phones do

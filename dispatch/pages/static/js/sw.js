@@ -2,7 +2,7 @@
  * with no signal (its script then draws the last known offers and week from the phone's storage).
  * API calls and the live connection are never answered from here. */
 "use strict";
-const CACHE = "guru-online-v1";
+const CACHE = "guru-online-v2"; // a new name when the scripts must change together
 const SHELL = [
   "/guru",
   "/static/pages/css/pages.css",
