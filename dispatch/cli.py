@@ -103,3 +103,13 @@ def register_cli(app: Flask) -> None:
         for error in result["errors"]:
             click.echo(f"row {error['row']}: {error['field']}: {error['message']}")
         click.echo(f"created {result['created']}, updated {result['updated']}, rejected rows {len(result['errors'])}")
+
+    @app.cli.command("new-marks-epoch")
+    def new_marks_epoch_command():
+        """Make every phone fetch on its next reconnect (dispatch/live/marks.py): after a restore or a
+        failover (numbers given out again), or once every process runs code that numbers a change the
+        code before did not."""
+        from dispatch.live.marks import new_epoch
+
+        click.echo(new_epoch(db.session))
+        db.session.commit()

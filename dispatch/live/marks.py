@@ -28,10 +28,21 @@ no mark: the phones fetch on their next reconnect, as they always did. Open orde
 numbered (a posted order would touch hundreds of rooms); the teacher's page fetches them when it is
 brought back to the screen.
 
+Not covered (the teacher's page fetches them when it is brought back to the screen after a minute, and
+at every load): open orders nearby; ratings, whose scores move with every rating in the district; and
+changes to what an offer or lesson shows of its school or teacher (a school's name or place, a
+teacher's home point, the district's settings), which are rare and made by the district office.
+
+Numbers are only as good as the writers: code that numbers a change the code before did not needs every
+process on it (web and job workers), then `flask new-marks-epoch`; so does a restore or a failover to a
+replica that was behind, which hands numbers out again.
+
 Clients that do not send `mark` hear neither `mark` nor `resume`: exactly the contract's events.
 """
 
 from __future__ import annotations
+
+import secrets
 
 import sqlalchemy as sa
 
@@ -90,6 +101,14 @@ def resume(session, room: str | None, mark: tuple[str, int] | None) -> dict:
     )
     epoch, seq = str(rows.get(EPOCH_ROOM, 0)), int(rows.get(room, 0))  # no epoch row: a database made by create_all
     return {"missed": mark != (epoch, seq), "epoch": epoch, "seq": seq}
+
+
+def new_epoch(session) -> int:
+    """A new name for this database's numbers: every mark handed back from now on is `missed`."""
+    epoch = secrets.randbelow(2**53)
+    session.execute(sa.delete(_marks).where(_marks.c.room == EPOCH_ROOM))
+    session.execute(sa.insert(_marks).values(room=EPOCH_ROOM, seq=epoch))
+    return epoch
 
 
 class PhoneMark:

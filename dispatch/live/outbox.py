@@ -92,10 +92,12 @@ def _after_flush(session: Session, _context) -> None:
 
 def _before_commit(session: Session) -> None:
     """Turn what changed into the events to send, while the transaction can still read."""
+    if session.in_nested_transaction():  # a savepoint: the transaction goes on (or back) as a whole
+        return
+    session.flush()  # first: what only the commit would flush is announced too
     box = session.info.get("live_outbox")
     if box is None:
         return
-    session.flush()
     if not (box.new_offers or box.closed_offers or box.orders or box.touched):
         return
     from dispatch.offers.models import Offer
@@ -130,6 +132,8 @@ def _before_commit(session: Session) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     box = session.info.pop("live_outbox", None)
     if box is None or not (box.ready or box.marks):
         return
@@ -138,12 +142,16 @@ def _after_commit(session: Session) -> None:
     if socketio.server is None:  # the app was built without live push
         return
     failed = set(box.touched)  # rooms whose phones must not be told they are current
+    manager = socketio.server.manager
+    held_back = getattr(manager, "held_back", 0)
     for name, data, room in box.ready:
         try:
             socketio.emit(name, data, to=room)
         except Exception:  # the booking stands; a phone that missed this fetches on reconnect
             failed.add(room)
             log.exception("could not emit %s to %s", name, room)
+    if getattr(manager, "held_back", 0) != held_back:  # Redis away: other processes' phones heard nothing
+        return
     # Each room's mark after its events: a phone that hears the mark has heard them (dispatch/live/marks.py).
     for room, seq in sorted(box.marks.items()):
         if room not in failed:
@@ -154,7 +162,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop("live_outbox", None)
+    if not session.in_nested_transaction():
+        session.info.pop("live_outbox", None)
 
 
 def install() -> None:

@@ -93,6 +93,7 @@ class ResyncMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.missed = MissedRooms()
+        self.held_back = 0  # events not published, ever: the outbox sends no mark after one (live/marks.py)
 
     @property
     def grace_seconds(self) -> float:
@@ -139,6 +140,7 @@ class ResyncMixin:
     def _held_back(self, message: dict) -> None:
         """Not published: recorded for the resync, and a probe learns when Redis is back."""
         with self.missed.lock:
+            self.held_back += 1
             self.missed.recording = True
             self.missed.record(message)
             probe = not self.missed.probing

@@ -227,3 +227,31 @@ def test_a_withdrawal_numbers_the_withdrawing_teachers_room(app, client, world):
     assert MARK_EVENT not in heard(other_phone, mark)
     other_phone.disconnect()
     assert heard(listen(app, client, world.user_t1, mark), mark) == ["resume:missed"]
+
+
+def test_a_new_epoch_makes_every_phone_fetch(app):
+    take_marks(db.session, ["teacher:1"])
+    db.session.commit()
+    before = resume(db.session, "teacher:1", None)
+    mark = (before["epoch"], before["seq"])
+    assert not resume(db.session, "teacher:1", mark)["missed"]
+    done = app.test_cli_runner().invoke(args=["new-marks-epoch"])
+    assert done.exit_code == 0, done.output
+    after = resume(db.session, "teacher:1", mark)
+    assert after["missed"] and after["epoch"] == done.output.strip() != mark[0]
+
+
+def test_the_database_away_at_connect_refuses_or_says_missed_never_hangs(app, client, world, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import dispatch.live.events as events
+
+    def away(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(events, "resume", away)
+    mark = PhoneMark()
+    teacher = listen(app, client, world.user_t1, mark)
+    assert teacher.is_connected() and heard(teacher, mark) == ["resume:missed"]
+    monkeypatch.setattr(events, "user_from_token", away)
+    assert not listen(app, client, world.user_t1, mark).is_connected()  # refused: the client retries

@@ -233,7 +233,7 @@
     // is not trusted, though (false): the list is older than the connection.
     G.onConnect = (missed) => {
       if (!connectedOnce) { connectedOnce = true; return false; }
-      if (!missed && !stale) return true;
+      if (missed === false && !stale) return true;
       return refetch();
     };
   }

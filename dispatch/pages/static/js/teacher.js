@@ -277,13 +277,18 @@
     state.offers = applyLive(state.offers, [kind, payload]);
     store.set("offers", state.offers);
   }
-  let stale = false; // the last fetch failed: the lists may lack what was pushed meanwhile
+  // Changes told by an event that only asks for a fetch (order_updated): counted, and shown once a fetch
+  // asked after them has succeeded. Until then the lists are stale, whatever the live marks say.
+  let told = 0, shown = 0, failed = false;
+  const stale = () => failed || shown < told;
   async function refresh() {
+    const asked = told;
     try {
       const fresh = await live.fetch(() => Promise.all([
         G.getJson("/api/v1/offers"), G.getJson("/api/v1/orders/open"), G.getJson("/api/v1/me/schedule"), G.getJson("/api/v1/me/ratings"),
       ]));
-      stale = false;
+      failed = false;
+      shown = Math.max(shown, asked);
       if (!fresh) return true; // a newer fetch has answered already
       const [fetched, open, week, ratings] = fresh.answer;
       const offers = fresh.since.reduce(applyLive, fetched);
@@ -294,7 +299,7 @@
       renderAll();
       return true;
     } catch (e) {
-      stale = true;
+      failed = true;
       const note = $("#offline-note");
       const when = state.fetchedAt ? new Date(state.fetchedAt).toLocaleString(G.locale, { dateStyle: "short", timeStyle: "short" }) : "–";
       note.textContent = t("offline_copy", { when });
@@ -373,11 +378,11 @@
       if (had && closed.reason !== "accepted") G.say(message, G.apiMessage(closed.reason), false);
     });
     let pendingRefresh = null;
-    socket.on("order_updated", () => { clearTimeout(pendingRefresh); pendingRefresh = setTimeout(refresh, 300); });
+    socket.on("order_updated", () => { told += 1; clearTimeout(pendingRefresh); pendingRefresh = setTimeout(refresh, 300); });
   }
   // On every (re)connect: send what waited, then fetch if the server says something was missed (or the last
   // fetch failed); an offer made while the signal was gone is not lost.
-  G.onConnect = (missed) => flush().then(() => (missed || stale ? refresh() : true));
+  G.onConnect = (missed) => flush().then(() => (missed !== false || stale() ? refresh() : true));
   window.addEventListener("online", () => flush());
   // Open orders nearby and new ratings are not pushed: a phone taken out of the pocket fetches its lists
   // again if they are over a minute old (each phone at its own moment, unlike a reconnect after a restart).
