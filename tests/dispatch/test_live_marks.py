@@ -82,6 +82,13 @@ def heard(listener, mark: PhoneMark | None = None) -> list[str]:
     return names
 
 
+def assert_told_to_fetch_on_reconnect(app, client, world, phone, mark: PhoneMark) -> None:
+    """A change the phone was not told of live: no mark now, and `missed` on its next reconnect."""
+    assert MARK_EVENT not in heard(phone, mark)
+    phone.disconnect()
+    assert heard(listen(app, client, world.user_t1, mark), mark) == ["resume:missed"]
+
+
 def test_a_phone_hears_a_mark_after_its_events_and_resumes_without_a_fetch(app, client, world):
     mark = PhoneMark()
     teacher = listen(app, client, world.user_t1, mark)
@@ -144,9 +151,7 @@ def test_a_decline_numbers_the_room_without_a_mark(app, client, world):
     declined = client.post(f"/api/v1/offers/{offer['id']}/decline", json={"reason": "sakit"},
                            headers=world.headers("user_t1"))  # fmt: skip
     assert declined.status_code == 200
-    assert MARK_EVENT not in heard(other_phone, mark)
-    other_phone.disconnect()
-    assert heard(listen(app, client, world.user_t1, mark), mark) == ["resume:missed"]
+    assert_told_to_fetch_on_reconnect(app, client, world, other_phone, mark)
 
 
 def test_the_phone_keeps_the_highest_number_up_to_which_it_heard_every_mark():
@@ -224,9 +229,7 @@ def test_a_withdrawal_numbers_the_withdrawing_teachers_room(app, client, world):
     withdrawn = client.post(f"/api/v1/sessions/{order['sessions'][0]['id']}/withdraw", json={"reason": "sakit"},
                             headers=world.headers("user_t1"))  # fmt: skip
     assert withdrawn.status_code == 200
-    assert MARK_EVENT not in heard(other_phone, mark)
-    other_phone.disconnect()
-    assert heard(listen(app, client, world.user_t1, mark), mark) == ["resume:missed"]
+    assert_told_to_fetch_on_reconnect(app, client, world, other_phone, mark)
 
 
 def test_a_new_epoch_makes_every_phone_fetch(app):
