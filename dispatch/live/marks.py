@@ -24,12 +24,11 @@ emit that failed, or a Redis outage that kept an event from other processes' pho
 phones short of the room's number: they fetch on their next reconnect. A change that the room is not
 told of live (a decline, which only the teacher's other devices would need; a lesson the teacher
 withdrew from, announced to the order's remaining teachers; a new rating) takes a number too but sends
-no mark: the phones fetch on their next reconnect, as they always did. Open orders nearby are not
-numbered (a posted order would touch hundreds of rooms); the teacher's page fetches them when it is
-brought back to the screen.
+no mark: the phones fetch on their next reconnect, as they always did.
 
 Not covered (the teacher's page fetches them when it is brought back to the screen after a minute, and
-at every load): open orders nearby; ratings, whose scores move with every rating in the district; and
+at every load): open orders nearby (a posted order would touch hundreds of rooms); the scores of the
+ratings, which move with every rating in the district; and
 changes to what an offer or lesson shows of its school or teacher (a school's name or place, a
 teacher's home point, the district's settings), which are rare and made by the district office.
 
