@@ -93,6 +93,12 @@ class Config:
     CLOCK_SECONDS = _env_float("CLOCK_SECONDS", 1.0)
     # gunicorn: one process per port; each open socket holds a thread, so threads are many.
     SERVER_THREADS = _env_int("SERVER_THREADS", 2500)
+    # Seconds a thread may hold the GIL while others wait for it (Python's default: 0.005). Every waiting
+    # thread wakes up once per interval to ask for it, so with thousands of socket threads waking together
+    # (a crowd disconnecting or reconnecting) the default spent a core on those wake-ups alone: 1,200
+    # sockets closing at once cost 8-10 ms of CPU each, 1.2-2 ms at 0.05 (bench/RESULTS.md, 2026-11-28).
+    # Requests give the GIL up at every database or socket call, so the longer interval costs them little.
+    SERVER_SWITCH_INTERVAL = _env_float("SERVER_SWITCH_INTERVAL", 0.05)
     # Open Socket.IO connections one process takes; beyond them a phone is told 503 and retries. A
     # tenth of the threads (at least 16) stays for requests (dispatch/live/capacity.py).
     LIVE_CONNECTIONS_MAX = _env_int("LIVE_CONNECTIONS_MAX", max(1, SERVER_THREADS - max(16, SERVER_THREADS // 10)))

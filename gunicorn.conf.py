@@ -30,6 +30,7 @@ def on_starting(server):
 
 def post_worker_init(worker):
     import gc
+    import sys
 
     from dispatch import clock
 
@@ -38,4 +39,5 @@ def post_worker_init(worker):
     # and collections run less often.
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
+    sys.setswitchinterval(Config.SERVER_SWITCH_INTERVAL)  # thousands of threads: see config.py
     clock.start(worker.wsgi)

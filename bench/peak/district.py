@@ -1,6 +1,6 @@
 """The peak benchmark's district, written straight into the deployment's database: the demo district's
 real places, generated teachers with their logins, operators of the schools that post, a district admin,
-and yesterday's held lessons with rating codes for the students' burst. Tokens go to a JSON file that
+and lessons held earlier with rating codes for the students' burst. Tokens go to a JSON file that
 the locustfile reads (signed with the deployment's SECRET_KEY)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dispatch import create_app
 from dispatch.accounts.auth import issue_token
 from dispatch.accounts.models import User
 from dispatch.demo import seed_places, seed_teachers
-from dispatch.district.service import district_today, ensure_district
+from dispatch.district.service import district_now, ensure_district
 from dispatch.extensions import db
 from dispatch.orders.models import LessonSession, Order
 from dispatch.schools.models import School
@@ -53,7 +53,7 @@ def build(url: str, secret: str, out: Path, teachers: int, schools: int, lessons
                           school_id=s.npsn) for s in posting]  # fmt: skip
         admin = User(username="peak-admin", password_hash=password, role="district_admin")
         db.session.add_all([*operators, admin])
-        codes = _held_lessons_yesterday(posting, teacher_rows, lessons, rng)
+        codes = _held_lessons_earlier(posting, teacher_rows, lessons, rng)
         db.session.commit()
         data = {
             "teachers": {str(u.teacher_id): issue_token(u) for u in
@@ -66,9 +66,14 @@ def build(url: str, secret: str, out: Path, teachers: int, schools: int, lessons
     return data
 
 
-def _held_lessons_yesterday(schools, teachers, count: int, _rng: random.Random) -> list[str]:
-    """Lessons held yesterday evening: their codes take ratings until 24 hours after the end."""
-    day = district_today() - timedelta(days=1)
+def _held_lessons_earlier(schools, teachers, count: int, _rng: random.Random) -> list[str]:
+    """Lessons held earlier (the first ended three hours ago): their codes take ratings until 24 hours after
+    the end, whatever the time of day the benchmark runs. (Lessons fixed at yesterday 18:00 closed for
+    rating at 19:20 district time, and every rating of a run after that was refused.)"""
+    ended = district_now().replace(second=0, microsecond=0) - timedelta(hours=3)
+    first = ended - timedelta(minutes=80)
+    if first.date() != ended.date():  # just after midnight: the day's first minutes, still in the past
+        first = first.replace(hour=0, minute=0) + timedelta(days=1)
     codes = []
     for i in range(count):
         school = schools[i % len(schools)]
@@ -76,7 +81,9 @@ def _held_lessons_yesterday(schools, teachers, count: int, _rng: random.Random) 
         code = f"P{i:07d}"
         order = Order(school_id=school.npsn, subject="MTK", level=school.level, class_name=f"Peak {i}",
                       reason="substitute", urgent=False, status="completed")  # fmt: skip
-        start = 18 * 60 + 90 * (i // len(teachers))  # a teacher's second lesson comes after the first
+        # A teacher's second lesson, if any, 90 minutes before the first (within the rating window still).
+        begins = first - timedelta(minutes=90 * (i // len(teachers)))
+        day, start = begins.date(), min(begins.hour * 60 + begins.minute, 24 * 60 - 80)
         order.sessions = [LessonSession(date=day, start_min=start, end_min=start + 80, periods=2, status="held",
                                         teacher_id=teacher.id, rating_code=code)]  # fmt: skip
         db.session.add(order)

@@ -38,6 +38,9 @@ AFTERNOON_AT = float(os.environ.get("PEAK_AFTERNOON_AT", "60"))
 COUNTS = {name: int(os.environ.get(f"PEAK_{name.upper()}", default)) for name, default in
           (("phones", 1500), ("schools", 60), ("students", 100), ("dashboards", 2))}  # fmt: skip
 STARTED = time.time()
+# "marks": the phones keep marks and fetch only when told they missed something (dispatch/live/marks.py);
+# "contract": they follow API.md alone and fetch GET /api/v1/offers on every (re)connect.
+PHONES_FOLLOW = os.environ.get("PEAK_PHONES_FOLLOW", "marks")
 
 
 def _wait(name: str, default: str):
@@ -128,7 +131,10 @@ class Teacher(HttpUser):
         self.seen: set[int] = set()
         self.first_connect = True
         started = time.time()
-        auth = lambda: {"token": self.token, **self.mark.auth()}  # noqa: E731  (asked again on each reconnect)
+        if PHONES_FOLLOW == "marks":
+            auth = lambda: {"token": self.token, **self.mark.auth()}  # noqa: E731  (asked again on each reconnect)
+        else:
+            auth = {"token": self.token}
         try:
             self.sio.connect(self.host, auth=auth, transports=["websocket"], wait_timeout=60)
             events.request.fire(request_type="WS", name="connect", response_time=(time.time() - started) * 1000,
@@ -147,6 +153,8 @@ class Teacher(HttpUser):
             if not self.first_connect:
                 reconnect_times.append(time.time())
         self.first_connect = False
+        if PHONES_FOLLOW == "contract":
+            gevent.spawn(self._fetch_offers)
 
     def _resumed(self, verdict):
         generation = self.mark.resumed(verdict)
@@ -281,7 +289,7 @@ class District(HttpUser):
 
 
 class Student(HttpUser):
-    """After school: students rating yesterday's lessons in a burst, each phone once per lesson."""
+    """After school: students rating the lessons held earlier in a burst, each phone once per lesson."""
 
     fixed_count = COUNTS["students"]
     wait_time = _wait("STUDENT", "0.5,2")

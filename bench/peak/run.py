@@ -146,6 +146,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("PEAK_WORKERS", "1")))
     parser.add_argument("--spawn-rate", type=float, default=60)
     parser.add_argument("--profile", default="design", choices=sorted(PROFILES))
+    parser.add_argument(
+        "--phones-follow",
+        default="marks",
+        choices=["marks", "contract"],
+        help="marks: fetch on reconnect only when told of a miss; contract: API.md alone, fetch on every connect",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "peak" / "out"))
     args = parser.parse_args()
     out = Path(args.out) / args.fault
@@ -171,7 +177,8 @@ def main() -> int:
         run_seconds = int(spawn_seconds + 60 * args.minutes + 10)
         env = {**os.environ, "PEAK_DATA": str(out / "district.json"), "PEAK_OUT": str(out),
                "PEAK_AFTERNOON_AT": str(60 * args.minutes * 0.6), "PEAK_PHONES": str(args.phones),
-               "PEAK_SCHOOLS": str(args.schools), "PEAK_STUDENTS": str(args.students), **PROFILES[args.profile]}  # fmt: skip
+               "PEAK_SCHOOLS": str(args.schools), "PEAK_STUDENTS": str(args.students), "PEAK_PHONES_FOLLOW": args.phones_follow,
+               **PROFILES[args.profile]}  # fmt: skip
         speed = machine_speed_s()
         load_before = os.getloadavg()
         sessions_before = database_sessions(stack.database_url)
@@ -202,6 +209,10 @@ def main() -> int:
             after = [t for t in probe.failures if t >= began]
             recovery["probe_s"] = round(max(after) - ended, 1) if after else 0.0
             recovery["failed_probes"] = len(after)
+            if after:  # when, against the fault's end and against Locust's stopping (its phones leaving at once)
+                recovery["probe_failed_at_s"] = [round(t - ended, 1) for t in after[:10]]
+                stopping = push.get("stopping_at") or [None]
+                recovery["locust_stopping_at_s"] = round(stopping[0] - ended, 1) if stopping[0] else None
             if args.fault == "redis":
                 # Only the phones in rooms that missed an event are told (dispatch/live/resync.py): how many,
                 # and the first and last told, from Redis's return.
@@ -226,7 +237,7 @@ def main() -> int:
         stats = read_stats(out / "locust_stats.csv")
         latencies = push["order_to_offer_ms"]
         summary = {
-            "fault": args.fault, "profile": args.profile, "machine": f"{platform.node()} {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d %H:%M"),
+            "fault": args.fault, "profile": args.profile, "phones_follow": args.phones_follow, "machine": f"{platform.node()} {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d %H:%M"),
             "python_10m_loop_s": speed, "database_sessions_opened": sessions_opened,
             "load_before": [round(x, 2) for x in load_before], "load_during": [round(x, 2) for x in load_during],
             "phones": push["phones"], "orders_posted": push["orders_posted"], "offers_heard": push["offers_heard"],
@@ -254,7 +265,7 @@ def main() -> int:
 
 
 def print_table(summary: dict, out: Path) -> None:
-    print(f"\nfault: {summary['fault']}   profile: {summary['profile']}   {summary['machine']}   {summary['date']}   load before "
+    print(f"\nfault: {summary['fault']}   profile: {summary['profile']}   phones follow: {summary['phones_follow']}   {summary['machine']}   {summary['date']}   load before "
           f"{summary['load_before']} during {summary['load_during']}")  # fmt: skip
     print(f"machine speed: 10M-iteration Python loop {summary['python_10m_loop_s']} s   database sessions opened "
           f"{summary['database_sessions_opened']}   deadlocks {summary['deadlocks']}   lock waits over 1 s "

@@ -221,12 +221,17 @@ def close_offers_in_kecamatan(code: str) -> tuple[list[Moved], set[int]]:
 
 
 def open_offers(teacher_id: int) -> list[Offer]:
-    now = district_now()
-    return db.session.scalars(
+    # Every phone's (re)connect reads this, and most phones have no open offer: the district's clock (a
+    # query of its own) is read only when there is an offer whose expiry it must check.
+    offers = db.session.scalars(
         db.select(Offer)
-        .where(Offer.teacher_id == teacher_id, Offer.status == OfferStatus.OPEN, Offer.expires_at > now)
+        .where(Offer.teacher_id == teacher_id, Offer.status == OfferStatus.OPEN)
         .order_by(Offer.expires_at)
     ).all()
+    if not offers:
+        return []
+    now = district_now()
+    return [offer for offer in offers if offer.expires_at > now]
 
 
 def own_open_offer(teacher_id: int, offer_id: int, lock: bool = True) -> Offer:

@@ -9,9 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from dispatch.exports import csv_response, neutralise
 
@@ -32,6 +29,11 @@ def _filename(name: str, fmt: str) -> str:
 
 
 def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
+    # Imported here: openpyxl is a tenth of a web process's start-up, which a respawn after a crash waits on.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     for sheet in sheets:

@@ -3,7 +3,9 @@ that starts every part under deploy/respawn."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 
 import pytest
@@ -55,3 +57,39 @@ def test_the_procfile_runs_each_web_process_and_worker_under_respawn(tmp_path):
     for line in lines[1:4]:
         assert "deploy/respawn" in line
     assert "--bind 127.0.0.1:18002" in lines[2] and "jobs-worker" in lines[3]
+
+
+def test_respawn_starts_a_process_again_but_does_not_spin_on_one_that_cannot_start(tmp_path):
+    runs = tmp_path / "runs"
+    respawn = subprocess.Popen(["sh", "deploy/respawn", "sh", "-c", f"echo run >> {runs}; exit 3"],
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    try:
+        _, said = respawn.communicate(timeout=3.5)
+    except subprocess.TimeoutExpired:
+        os.killpg(respawn.pid, signal.SIGKILL)  # the loop and its sleep alike
+        _, said = respawn.communicate()
+    # A process that dies within 10 s of starting is started again after 2 s: at most twice in 3.5 s,
+    # however fast the machine (a restart at once would have run it hundreds of times).
+    assert 1 <= runs.read_text().count("run") <= 2
+    assert "exited with status 3; starting it again in 2 s" in said
+
+
+def test_web_processes_let_the_gil_go_less_often_than_pythons_default(monkeypatch):
+    """Thousands of socket threads each wake once per switch interval to ask for the GIL (config.py)."""
+    import runpy
+    import sys
+
+    import dispatch.clock
+
+    settings = runpy.run_path("gunicorn.conf.py")
+    started = []
+    monkeypatch.setattr(dispatch.clock, "start", started.append)
+    monkeypatch.setattr("gc.freeze", lambda: None)
+    monkeypatch.setattr("gc.set_threshold", lambda *a: None)
+    before = sys.getswitchinterval()
+    try:
+        settings["post_worker_init"](type("Worker", (), {"wsgi": "the app"})())
+        assert sys.getswitchinterval() == pytest.approx(TestingConfig.SERVER_SWITCH_INTERVAL) == pytest.approx(0.05)
+        assert started == ["the app"]
+    finally:
+        sys.setswitchinterval(before)

@@ -115,6 +115,20 @@ def test_offers_expire_and_the_next_wave_goes(client, world, clock):
     )
 
 
+def test_an_offer_past_its_expiry_is_not_listed_even_before_the_clock_closes_it(client, world, clock):
+    first = urgent_order(client, world)
+    clock.advance(minutes=2)
+    second = urgent_order(client, world, who="op_b")
+    listed = offers_of(client, world, "user_t1")
+    assert [o["order_id"] for o in listed] == [first["id"], second["id"]]  # soonest to expire first
+    timeout = offers_service.get_district().urgent_offer_timeout_min
+    clock.advance(minutes=timeout - 1)  # the first has expired, the second has a minute left; no tick yet
+    assert db.session.get(Offer, listed[0]["id"]).status == "open"
+    assert [o["order_id"] for o in offers_of(client, world, "user_t1")] == [second["id"]]
+    clock.advance(minutes=2)
+    assert offers_of(client, world, "user_t1") == []
+
+
 def test_cancelling_the_order_closes_its_offers(client, world):
     order = urgent_order(client, world)
     client.post(f"/api/v1/orders/{order['id']}/cancel", headers=world.headers("op_a"))
