@@ -98,6 +98,7 @@ class Config:
     # (a crowd disconnecting or reconnecting) the default spent a core on those wake-ups alone: 1,200
     # sockets closing at once cost 8-10 ms of CPU each, 1.2-2 ms at 0.05 (bench/RESULTS.md, 2026-11-28).
     # Requests give the GIL up at every database or socket call, so the longer interval costs them little.
+    # 0 keeps Python's default.
     SERVER_SWITCH_INTERVAL = _env_float("SERVER_SWITCH_INTERVAL", 0.05)
     # Open Socket.IO connections one process takes; beyond them a phone is told 503 and retries. A
     # tenth of the threads (at least 16) stays for requests (dispatch/live/capacity.py).

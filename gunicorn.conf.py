@@ -39,5 +39,6 @@ def post_worker_init(worker):
     # and collections run less often.
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    sys.setswitchinterval(Config.SERVER_SWITCH_INTERVAL)  # thousands of threads: see config.py
+    if Config.SERVER_SWITCH_INTERVAL > 0:  # thousands of threads: see config.py (0 keeps Python's default)
+        sys.setswitchinterval(Config.SERVER_SWITCH_INTERVAL)
     clock.start(worker.wsgi)

@@ -8,6 +8,7 @@ import os
 import random
 import secrets
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -19,12 +20,26 @@ from deploy.services import PostgresCluster, RedisServer, port_open, wait_until
 
 
 def free_port_range(count: int) -> int:
-    """A first port with `count` free ports from it (nginx, then one per web process)."""
+    """A first port with `count` free ports from it (nginx, then one per web process). Below Linux's
+    ephemeral range (32768 and up): a port there can be taken at any moment as the local end of an
+    outgoing connection, and nginx then failed to bind it ("Address already in use", bench/peak)."""
     for _ in range(200):
-        first = random.randint(20000, 40000)
-        if not any(port_open(p) for p in range(first, first + count)):
+        first = random.randint(20000, 32000 - count)
+        if all(_bindable(p) for p in range(first, first + count)) and not any(
+            port_open(p) for p in range(first, first + count)
+        ):
             return first
     raise RuntimeError("no free port range")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as nginx and gunicorn bind
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
 
 
 class Stack:
