@@ -26,7 +26,47 @@ SOCKET_STAMP = "guru.session_stamp"  # in a socket's environ: the user's session
 MAX_BACKOFF_SECONDS = 60.0
 
 
-class EndSessionsMixin(socketio.Manager):
+class IndexedRooms(socketio.Manager):
+    """The library's room bookkeeping, with each socket's rooms kept beside it.
+
+    python-socketio finds a leaving socket's rooms by looking in every room of the process (a copy of
+    the table, then a membership test per room): with 1,500 phones that is some 4,500 rooms per
+    disconnect, so a crowd leaving at once (a carrier outage, a web process killed, the load test
+    stopping) cost seconds of CPU that grew with the square of the crowd (bench/RESULTS.md,
+    2026-11-28 15:11). Here every entry and exit also updates `_rooms_of`, so a disconnect touches
+    only the socket's own rooms. `self.rooms` stays exactly the library's.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._rooms_of: dict[str, dict[str, set]] = {}  # namespace -> sid -> its rooms (None included)
+
+    def basic_enter_room(self, sid, namespace, room, eio_sid=None):
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        self._rooms_of.setdefault(namespace, {}).setdefault(sid, set()).add(room)
+
+    def basic_leave_room(self, sid, namespace, room):
+        super().basic_leave_room(sid, namespace, room)
+        rooms = self._rooms_of.get(namespace, {}).get(sid)
+        if rooms is not None:
+            rooms.discard(room)
+
+    def basic_disconnect(self, sid, namespace, **kwargs):
+        for room in self._rooms_of.get(namespace, {}).pop(sid, ()):
+            super().basic_leave_room(sid, namespace, room)
+        # The rest as the library's basic_disconnect does it.
+        self.callbacks.pop(sid, None)
+        for pending in (self.pending_connect, self.pending_disconnect):
+            if sid in pending.get(namespace, ()):
+                pending[namespace].remove(sid)
+                if not pending[namespace]:
+                    del pending[namespace]
+
+    def get_rooms(self, sid, namespace):
+        return [room for room in self._rooms_of.get(namespace, {}).get(sid, ()) if room is not None]
+
+
+class EndSessionsMixin(IndexedRooms):
     def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         room = to or room
         if event != END_SESSIONS_EVENT:
