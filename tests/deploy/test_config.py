@@ -93,3 +93,16 @@ def test_web_processes_let_the_gil_go_less_often_than_pythons_default(monkeypatc
         assert started == ["the app"]
     finally:
         sys.setswitchinterval(before)
+
+
+def test_the_peak_bench_counts_push_back_once_the_p99_target_holds_not_at_a_lone_slow_offer_later():
+    from bench.peak.run import push_back_after
+
+    ended = 100.0
+    normal = [(ended + 20 + i * 0.5, 80.0) for i in range(200)]  # 200 orders afterwards, well under 500 ms
+    burst = [(ended + 1, 4000.0), (ended + 3, 2500.0), (ended + 6.5, 900.0)]  # the reconnecting phones
+    lone = [(ended + 60, 700.0)]  # one slow offer a minute later: within what a p99 allows
+    assert push_back_after(burst + normal + lone, began=ended - 0.2, ended=ended) == 20.0  # after the burst
+    assert push_back_after(burst, began=ended, ended=ended) == 6.5  # still slow at its last order
+    assert push_back_after(normal, began=ended, ended=ended) == 0.0  # never slow
+    assert push_back_after([], began=ended, ended=ended) == 0.0
