@@ -33,7 +33,7 @@ class IndexedRooms(socketio.Manager):
     the table, then a membership test per room): with 1,500 phones that is some 4,500 rooms per
     disconnect, so a crowd leaving at once (a carrier outage, a web process killed, the load test
     stopping) cost seconds of CPU that grew with the square of the crowd (bench/RESULTS.md,
-    2026-11-28 15:11). Here every entry and exit also updates `_rooms_of`, so a disconnect touches
+    2026-11-28 14:56). Here every entry and exit also updates `_rooms_of`, so a disconnect touches
     only the socket's own rooms. `self.rooms` stays exactly the library's.
     """
 
@@ -52,7 +52,7 @@ class IndexedRooms(socketio.Manager):
             rooms.discard(room)
 
     def basic_disconnect(self, sid, namespace, **kwargs):
-        for room in self._rooms_of.get(namespace, {}).pop(sid, ()):
+        for room in list(self._rooms_of.get(namespace, {}).pop(sid, ())):  # a copy: threads may still touch it
             super().basic_leave_room(sid, namespace, room)
         # The rest as the library's basic_disconnect does it.
         self.callbacks.pop(sid, None)
