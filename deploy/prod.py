@@ -47,7 +47,7 @@ def render_nginx(
 ) -> str:
     """nginx.conf for the web processes on `ports` (127.0.0.1), listening on `listen` (HTTPS with `tls`:
     the certificate and key files)."""
-    servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=1s;" for p in ports)
+    servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in ports)
     tls_lines = (
         f"        ssl_certificate {tls[0]};\n        ssl_certificate_key {tls[1]};\n"
         "        ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_session_cache shared:guru_tls:10m;\n"

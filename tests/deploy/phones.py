@@ -15,7 +15,9 @@ from dispatch.live.marks import PhoneMark
 
 
 class Phone:
-    def __init__(self, url: str, token: str):
+    def __init__(self, url: str, token: str, node: str | None = None):
+        """`node`: the sticky-session cookie nginx hashes (deploy/nginx.conf.template), as a browser keeps
+        it; a WebSocket-only client has none of its own, and nginx picks a process at random."""
         self.url, self.token = url, token
         self.connects = 0
         self.resyncs = 0
@@ -26,7 +28,11 @@ class Phone:
         self.mark = PhoneMark()
         self.resumes: list[bool] = []  # on each (re)connect: whether the server said something was missed
         self.fetches = 0
-        self.client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
+        http = requests.Session()
+        if node:
+            http.cookies.set("guru_node", node)
+        self.client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2,
+                                      http_session=http)  # fmt: skip
         self.client.on("connect", self._on_connect)
         self.client.on("resume", self._on_resume)
         self.client.on("mark", self.mark.heard)

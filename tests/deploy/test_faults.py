@@ -18,6 +18,7 @@ import itertools
 import os
 import signal
 import threading
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -223,6 +224,62 @@ def test_web_process_killed_its_phones_reconnect_and_miss_nothing(healthy, stack
             phone.disconnect()
     stack.wait_healthy()
     assert_audit_clean(stack, [{"kind": "order", "id": order_id}])
+
+
+def _settled_phones_per_worker(stack) -> dict[int, int]:
+    """The phones' connections alone: the least of a few looks, since a request or health check passing
+    through holds a connection for a moment."""
+    looks = []
+    for _ in range(5):
+        looks.append(_phones_per_worker(stack))
+        time.sleep(0.1)
+    return {i: min(look[i] for look in looks) for i in looks[0]}
+
+
+def test_a_web_process_back_after_a_kill_takes_its_own_phones_again(healthy, stack_app):
+    """Once a killed process serves again, nginx sends it its phones again. With `max_fails=1`, the first
+    request after `fail_timeout` is a probe, and a WebSocket probe ends only when its phone leaves: until
+    then every other phone of that process was sent to the survivor, which carried the whole deployment's
+    reconnects while the restarted process stood idle (bench/peak, 2026-11-28)."""
+    stack = healthy
+    world = build_school(stack_app, teachers=8)
+    nodes = {token: uuid.uuid4().hex for _, token in world["teachers"]}  # each phone's sticky cookie
+
+    def connect_all() -> list[Phone]:
+        phones = [Phone(stack.url, token, node=nodes[token]).connect() for token in nodes]
+        wait_for(lambda: all(p.mark.trusted for p in phones), 30, "the phones' first fetch")
+        return phones
+
+    before = _settled_phones_per_worker(stack)
+    phones = connect_all()
+    counts = wait_for(
+        lambda: (c := _settled_phones_per_worker(stack)) and sum(c.values()) - sum(before.values()) >= len(phones) and c,
+        30, "the phones' connections",
+    )  # fmt: skip
+    home = {i: counts[i] - before[i] for i in counts}
+    victim = max(home, key=home.get)
+    try:
+        killed = stack.kill_web(victim)
+        wait_for(lambda: sum(p.connects >= 2 for p in phones) >= home[victim], 60, "its phones reconnecting")
+        wait_for(lambda: stack.master_pid(victim) != killed and stack.worker_pids(victim), 60, "web started again")
+        stack.wait_healthy()
+    finally:
+        for phone in phones:
+            phone.disconnect()
+    wait_for(lambda: _settled_phones_per_worker(stack) == before, 30, "the phones gone")
+    # The same phones come again, as after a walk out of signal: each to the process its cookie names.
+    phones = connect_all()
+    try:
+        again = wait_for(
+            lambda: (c := _settled_phones_per_worker(stack)) and sum(c.values()) - sum(before.values()) >= len(phones)
+            and c,
+            30, "the phones' connections again",
+        )  # fmt: skip
+        assert {i: again[i] - before[i] for i in again} == home
+    finally:
+        for phone in phones:
+            phone.disconnect()
+    stack.wait_healthy()
 
 
 def test_rolling_restart_under_writes_loses_nothing_and_answers_no_5xx(healthy, stack_app):
