@@ -250,13 +250,18 @@ def test_a_web_process_back_after_a_kill_takes_its_own_phones_again(healthy, sta
         wait_for(lambda: all(p.mark.trusted for p in phones), 30, "the phones' first fetch")
         return phones
 
+    def placed(before: dict[int, int]) -> dict[int, int]:
+        """How many of the phones each process holds, once all of them are counted."""
+        counts = wait_for(
+            lambda: (c := _settled_phones_per_worker(stack)) and sum(c.values()) - sum(before.values()) >= len(nodes)
+            and c,
+            30, "the phones' connections",
+        )  # fmt: skip
+        return {i: counts[i] - before[i] for i in counts}
+
     before = _settled_phones_per_worker(stack)
     phones = connect_all()
-    counts = wait_for(
-        lambda: (c := _settled_phones_per_worker(stack)) and sum(c.values()) - sum(before.values()) >= len(phones) and c,
-        30, "the phones' connections",
-    )  # fmt: skip
-    home = {i: counts[i] - before[i] for i in counts}
+    home = placed(before)
     victim = max(home, key=home.get)
     try:
         killed = stack.kill_web(victim)
@@ -271,12 +276,7 @@ def test_a_web_process_back_after_a_kill_takes_its_own_phones_again(healthy, sta
     # The same phones come again, as after a walk out of signal: each to the process its cookie names.
     phones = connect_all()
     try:
-        again = wait_for(
-            lambda: (c := _settled_phones_per_worker(stack)) and sum(c.values()) - sum(before.values()) >= len(phones)
-            and c,
-            30, "the phones' connections again",
-        )  # fmt: skip
-        assert {i: again[i] - before[i] for i in again} == home
+        assert placed(before) == home
     finally:
         for phone in phones:
             phone.disconnect()
