@@ -174,21 +174,37 @@ def _phones_per_worker(stack) -> dict[int, int]:
     return counts
 
 
+def _settled_phones_per_worker(stack) -> dict[int, int]:
+    """The phones' connections alone: the least of a few looks, since a request or health check passing
+    through holds a connection for a moment."""
+    looks = []
+    for _ in range(5):
+        looks.append(_phones_per_worker(stack))
+        time.sleep(0.1)
+    return {i: min(look[i] for look in looks) for i in looks[0]}
+
+
+def _phones_placed(stack, before: dict[int, int], count: int) -> dict[int, int]:
+    """How many of `count` phones just connected each process holds, once all of them are counted."""
+    counts = wait_for(
+        lambda: (c := _settled_phones_per_worker(stack)) and sum(c.values()) - sum(before.values()) >= count and c,
+        30, "the phones' connections",
+    )  # fmt: skip
+    return {i: counts[i] - before[i] for i in counts}
+
+
 def test_web_process_killed_its_phones_reconnect_and_miss_nothing(healthy, stack_app):
     stack = healthy
     world = build_school(stack_app, teachers=8)
-    before = _phones_per_worker(stack)
+    before = _settled_phones_per_worker(stack)
     phones = [Phone(stack.url, token) for _, token in world["teachers"]]
     for phone in phones:
         phone.connect()  # through nginx, which spreads them over the processes
-    counts = wait_for(
-        lambda: (c := _phones_per_worker(stack)) and sum(c.values()) - sum(before.values()) >= len(phones) and c,
-        30, "the phones' connections",
-    )  # fmt: skip
+    placed = _phones_placed(stack, before, len(phones))
     wait_for(lambda: all(p.mark.trusted for p in phones), 30, "the phones' first fetch")  # their lists are current
     # The process holding the most phones (at least half of them) is killed.
-    victim = max(counts, key=lambda i: counts[i] - before[i])
-    assert counts[victim] - before[victim] >= len(phones) // 2
+    victim = max(placed, key=placed.get)
+    assert placed[victim] >= len(phones) // 2
     try:
         killed = stack.kill_web(victim)
         # Meanwhile, an urgent order, posted as a phone app does: a 502 (the request reached the process as it
@@ -226,16 +242,6 @@ def test_web_process_killed_its_phones_reconnect_and_miss_nothing(healthy, stack
     assert_audit_clean(stack, [{"kind": "order", "id": order_id}])
 
 
-def _settled_phones_per_worker(stack) -> dict[int, int]:
-    """The phones' connections alone: the least of a few looks, since a request or health check passing
-    through holds a connection for a moment."""
-    looks = []
-    for _ in range(5):
-        looks.append(_phones_per_worker(stack))
-        time.sleep(0.1)
-    return {i: min(look[i] for look in looks) for i in looks[0]}
-
-
 def test_a_web_process_back_after_a_kill_takes_its_own_phones_again(healthy, stack_app):
     """Once a killed process serves again, nginx sends it its phones again. With `max_fails=1`, the first
     request after `fail_timeout` is a probe, and a WebSocket probe ends only when its phone leaves: until
@@ -250,18 +256,9 @@ def test_a_web_process_back_after_a_kill_takes_its_own_phones_again(healthy, sta
         wait_for(lambda: all(p.mark.trusted for p in phones), 30, "the phones' first fetch")
         return phones
 
-    def placed(before: dict[int, int]) -> dict[int, int]:
-        """How many of the phones each process holds, once all of them are counted."""
-        counts = wait_for(
-            lambda: (c := _settled_phones_per_worker(stack)) and sum(c.values()) - sum(before.values()) >= len(nodes)
-            and c,
-            30, "the phones' connections",
-        )  # fmt: skip
-        return {i: counts[i] - before[i] for i in counts}
-
     before = _settled_phones_per_worker(stack)
     phones = connect_all()
-    home = placed(before)
+    home = _phones_placed(stack, before, len(nodes))
     victim = max(home, key=home.get)
     try:
         killed = stack.kill_web(victim)
@@ -276,7 +273,7 @@ def test_a_web_process_back_after_a_kill_takes_its_own_phones_again(healthy, sta
     # The same phones come again, as after a walk out of signal: each to the process its cookie names.
     phones = connect_all()
     try:
-        assert placed(before) == home
+        assert _phones_placed(stack, before, len(nodes)) == home
     finally:
         for phone in phones:
             phone.disconnect()
