@@ -44,6 +44,10 @@ def test_seed_demo_loads_bungo_and_twice_changes_nothing(app, runner):
     assert counts["Kecamatan"] == 17 and counts["Village"] == 153
     assert counts["School"] == 295  # good or border coordinates, SD to SMK
     assert counts["Teacher"] == 40
+    # Names as the schools write them: the source dropped the slash of "101/II" and kept it in a few.
+    assert db.session.get(School, "10500651").name == "SD NEGERI 101/II MUARA BUNGO"
+    assert db.session.get(School, "10500557").name == "SD NEGERI 132/II BELUKAR PANJANG"
+    assert db.session.scalar(db.select(sa.func.count()).where(School.name.regexp_match(r"[0-9]II "))) == 0
     periods = db.session.scalar(db.select(sa.func.sum(LessonSession.periods)))
     assert 400 <= periods < 420
     # Every demo teacher lives near a real village of the district.
