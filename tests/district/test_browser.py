@@ -349,7 +349,13 @@ def test_what_if_scenarios_run_as_jobs_and_compare_side_by_side_with_now(demo, b
         page.fill("#wi-count", "0")
         page.click("#wi-start")
         page.locator("[data-error-for=count]", has_text=re.compile(r"\S")).wait_for()
+        assert page.inner_text("[data-error-for=count]") == "harus antara 1 dan 2000"  # not marshmallow's English
         assert page.is_hidden("#wi-progress")
+        # The equity floor out of range: said in Indonesian, without the API's name for the field.
+        page.fill("#equity-floor", "1.5")
+        page.click("#equity-form button")
+        page.locator("#equity-message", has_text=re.compile(r"\S")).wait_for()
+        assert page.inner_text("#equity-message") == "harus antara 0 dan 1"
         # No subject chosen: said before anything is sent.
         run_what_if(page, 20, [], ["SD"], TOWN)
         assert page.inner_text("[data-error-for=subjects]") != ""

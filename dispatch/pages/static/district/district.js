@@ -103,6 +103,11 @@
     if (errors) return flatErrors(errors).map(([path, text]) => `${path.slice(1).join(".")}: ${G.apiMessage(text)}`).join(" ");
     return G.apiMessage(answer.body && answer.body.message);
   };
+  // A form of one field: its messages alone, without the API's name for it.
+  const fieldMessage = (answer) => {
+    const errors = flatErrors(answer.body && answer.body.errors);
+    return errors.length ? errors.map(([, text]) => G.apiMessage(text)).join(" ") : message(answer);
+  };
   function showFieldErrors(form, answer) {
     form.querySelectorAll("[data-error-for]").forEach((node) => { node.textContent = ""; });
     const errors = flatErrors(answer.body && answer.body.errors);
@@ -274,7 +279,7 @@
     const value = $("equity-floor").value.trim();
     try {
       const answer = await G.api("PATCH", "/api/v1/district", { equity_floor: value === "" ? null : Number(value) });
-      G.say($("equity-message"), answer.ok ? T.saved : message(answer), answer.ok);
+      G.say($("equity-message"), answer.ok ? T.saved : fieldMessage(answer), answer.ok);
     } catch (_) {
       G.say($("equity-message"), T.failed);
     }

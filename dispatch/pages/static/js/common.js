@@ -94,6 +94,11 @@
     [/^the pattern gives no dates/, "m_no_dates"],
     [/^the pattern gives (?<n>\d+) sessions/, "m_too_many"],
     [/^Length must be between/, "m_length"],
+    // marshmallow's Range: "Must be greater than or equal to 1 and less than or equal to 2000."
+    [/^Must be greater than or equal to (?<min>-?\d+(?:\.\d+)?) and less than or equal to (?<max>-?\d+(?:\.\d+)?)/, "m_range"],
+    [/^Must be greater than or equal to (?<min>-?\d+(?:\.\d+)?)/, "m_at_least"],
+    [/^Must be less than or equal to (?<max>-?\d+(?:\.\d+)?)/, "m_at_most"],
+    [/^Not a valid (number|integer)/, "m_number"],
     [/^Shorter than minimum length/, "m_length"],
     [/^Must be one of/, "m_one_of"],
     [/is an (?<level>\S+); its orders are/, "m_level"],
