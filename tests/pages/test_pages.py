@@ -68,6 +68,24 @@ def test_no_page_has_inline_script_style_or_handlers(client, world):
     assert " style=" not in client.get("/masuk").get_data(as_text=True)
 
 
+def test_every_page_names_its_icon_so_no_browser_asks_for_a_missing_favicon(client, world):
+    icon = re.compile(r'<link rel="icon" href="(/static/[^"]+)"')
+    pages = {
+        "/masuk": client.get("/masuk").get_data(as_text=True),
+        "/nilai": client.get("/nilai").get_data(as_text=True),
+    }
+    for username, path in (("op-a", "/sekolah"), ("op-a", "/sekolah/guru"), ("guru-1", "/guru"), ("admin", "/dinas")):
+        log_in(client, username)
+        pages[path] = client.get(path).get_data(as_text=True)
+        client.post("/keluar", data={"csrf_token": csrf_of(pages[path])})
+    for path, page in pages.items():
+        found = icon.search(page)
+        assert found, path
+        response = client.get(found.group(1))
+        assert response.status_code == 200, path
+        response.close()
+
+
 def test_no_page_loads_anything_from_the_internet(client, world):
     for username, path in (("op-a", "/sekolah"), ("guru-1", "/guru"), ("admin", "/dinas")):
         log_in(client, username)
