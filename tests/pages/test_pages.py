@@ -56,15 +56,21 @@ def test_a_cookie_session_write_needs_the_csrf_header_a_bearer_call_does_not(cli
     assert answer.status_code == 200
 
 
-def test_no_page_has_inline_script_style_or_handlers(client, world):
-    """CSP script-src 'self'; style-src 'self': every script and style is a static file."""
+def signed_in_pages(client):
+    """Each role's pages as its user gets them: (path, HTML), signed in for the page and out after it."""
     for username, path in (("op-a", "/sekolah"), ("op-a", "/sekolah/guru"), ("guru-1", "/guru"), ("admin", "/dinas")):
         log_in(client, username)
         page = client.get(path).get_data(as_text=True)
+        yield path, page
+        client.post("/keluar", data={"csrf_token": csrf_of(page)})
+
+
+def test_no_page_has_inline_script_style_or_handlers(client, world):
+    """CSP script-src 'self'; style-src 'self': every script and style is a static file."""
+    for path, page in signed_in_pages(client):
         scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
         assert all('src="' in attrs or 'type="application/json"' in attrs for attrs, _body in scripts), path
         assert not re.search(r"\son[a-z]+=", page) and " style=" not in page and "<style" not in page, path
-        client.post("/keluar", data={"csrf_token": csrf_of(page)})
     assert " style=" not in client.get("/masuk").get_data(as_text=True)
 
 
@@ -73,11 +79,8 @@ def test_every_page_names_its_icon_so_no_browser_asks_for_a_missing_favicon(clie
     pages = {
         "/masuk": client.get("/masuk").get_data(as_text=True),
         "/nilai": client.get("/nilai").get_data(as_text=True),
+        **dict(signed_in_pages(client)),
     }
-    for username, path in (("op-a", "/sekolah"), ("op-a", "/sekolah/guru"), ("guru-1", "/guru"), ("admin", "/dinas")):
-        log_in(client, username)
-        pages[path] = client.get(path).get_data(as_text=True)
-        client.post("/keluar", data={"csrf_token": csrf_of(pages[path])})
     for path, page in pages.items():
         found = icon.search(page)
         assert found, path
@@ -87,16 +90,13 @@ def test_every_page_names_its_icon_so_no_browser_asks_for_a_missing_favicon(clie
 
 
 def test_no_page_loads_anything_from_the_internet(client, world):
-    for username, path in (("op-a", "/sekolah"), ("guru-1", "/guru"), ("admin", "/dinas")):
-        log_in(client, username)
-        page = client.get(path).get_data(as_text=True)
+    for _path, page in signed_in_pages(client):
         sources = re.findall(r'(?:src|href)="([^"]+)"', page)
         assert sources and all(not s.startswith(("http:", "https:", "//")) for s in sources), sources
         for src in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
             response = client.get(src)
             assert response.status_code == 200, src  # served by the app itself
             response.close()
-        client.post("/keluar", data={"csrf_token": csrf_of(page)})
 
 
 @pytest.mark.parametrize(
