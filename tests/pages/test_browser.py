@@ -343,6 +343,8 @@ def test_the_order_form_shows_each_fields_error_beside_it(servers, served_world,
     s.fill("[data-field=date]", yesterday)
     s.click("#post-order")
     s.wait_for_selector("[data-error-for='sessions.0.date']:text('sudah lewat')", timeout=10_000)
+    error = s.inner_text("[data-error-for='sessions.0.date']")
+    assert yesterday not in error and error.endswith("sudah lewat"), error  # the day as the page writes days
     assert s.inner_text("[data-error-for=class_name]") == ""
     assert (
         requests.get(f"{server.url}/api/v1/orders", headers=bearer(served_world["tokens"]["op_a"]), timeout=10).json()[

@@ -77,7 +77,12 @@
     if (!text) return G.t("failed");
     for (const [pattern, key] of G.MESSAGES) {
       const match = String(text).match(pattern);
-      if (match) return G.t(key, match.groups || {});
+      if (!match) continue;
+      const values = { ...(match.groups || {}) };
+      // "2020-01-06 07:30" as the page writes a day: "Senin, 6 Jan 07:30".
+      const when = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})$/.exec(values.when || "");
+      if (when) values.when = `${G.formatDate(when[1])} ${when[2]}`;
+      return G.t(key, values);
     }
     return text;
   };
